@@ -1,0 +1,33 @@
+# The two commands of the README. Both create .venv on a fresh machine and install what they need.
+#   make report   install costmodel and write the reports into reports/
+#   make test     install costmodel with the test extras and run every test
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+
+.PHONY: report test bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed-report: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e '.[torch,test]'
+	touch $@ $(VENV)/.installed-report
+
+report: $(VENV)/.installed-report
+	$(VENV)/bin/costmodel report --out reports
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed-test
+	$(PY) benchmarks/bench_count.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

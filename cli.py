@@ -1,0 +1,209 @@
+"""The ``costmodel`` command: parse options, call the library, print.
+
+Every command that a user can give bad input exits with status 2 and one line
+on standard error naming what is wrong (file, layer, field); see
+``costmodel.errors``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from costmodel.errors import CostmodelError
+
+FORMATS = ("text", "csv", "markdown", "json", "latex")
+CONVENTIONS = ("paper", "pytorch", "slim-v1", "keras")
+
+
+class Main(click.Group):
+    """A click group whose errors are one line and exit status 2 (no traceback)."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        extra.pop("standalone_mode", None)
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "costmodel",
+                              standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as e:
+            click.echo(e.ctx.get_help())
+            sys.exit(2)
+        except click.ClickException as e:
+            click.echo(f"costmodel: error: {e.format_message()}", err=True)
+            sys.exit(2)
+        except CostmodelError as e:
+            click.echo(f"costmodel: error: {e}", err=True)
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("costmodel: aborted", err=True)
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def emit(text: str, out: str | None):
+    """Print, or write atomically to ``out`` (never a half-written file)."""
+    if out:
+        from costmodel.report.io import write_atomic
+        write_atomic(out, text)
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def model_options(f):
+    """--alpha, --resolution/--rho, --classes, --rounding, --convention, --unit."""
+    f = click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
+                     help="Show MAdds in MACs (one multiply-accumulate = 1) or FLOPs (= 2). "
+                          "Default: the convention's own unit.")(f)
+    f = click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True,
+                     help="What the numbers count: paper = conv + FC MACs and weights only; "
+                          "pytorch = params as sum(p.numel()) of the model built from the spec; "
+                          "slim-v1 / keras = params with TF-slim's / Keras's batch-norm variables.")(f)
+    f = click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf",
+                     show_default=True,
+                     help="How α rounds channel counts: tf = the TF-slim reference code behind the "
+                          "papers' numbers; torchvision = torchvision's models.")(f)
+    f = click.option("--classes", type=int, default=None,
+                     help="Classifier width [default: the spec's, 1000 for the built-ins; "
+                          "TF-slim checkpoints use 1001].")(f)
+    f = click.option("--rho", type=float, default=None,
+                     help="Resolution multiplier ρ: resolution = round(ρ·224).")(f)
+    f = click.option("--resolution", "-r", type=int, default=None,
+                     help="Input resolution in pixels [default: 224].")(f)
+    f = click.option("--alpha", "-a", type=float, default=1.0, show_default=True,
+                     help="Width multiplier α.")(f)
+    return f
+
+
+@click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"],
+                                          "max_content_width": 100})
+@click.version_option(package_name="costmodel", message="costmodel %(version)s")
+def main():
+    """Exact parameters and mult-adds (MAdds) of every layer of a CNN, without running it.
+
+    MODEL is a built-in architecture (see `costmodel list`) or a .toml/.json spec file.
+    Every number names its convention (paper, pytorch, ...) and unit (MACs or FLOPs).
+
+    \b
+    Examples:
+      costmodel list
+      costmodel table mobilenet_v1 --by-type
+      costmodel table mobilenet_v2 --alpha 0.5 --resolution 160 --formulas
+      costmodel table my_net.toml --format markdown --out my_net.md
+      costmodel sweep mobilenet_v3_large --alpha 0.35,0.5,0.75,1.0 --resolution 128:224:32
+      costmodel ratio
+    """
+
+
+@main.command("list")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+def list_cmd(fmt):
+    """The built-in architectures, with their paper-convention cost at α = 1, 224×224."""
+    from costmodel.report.tables import list_frame, render
+    click.echo(render(list_frame(), fmt), nl=False)
+
+
+@main.command()
+@click.argument("model")
+@model_options
+@click.option("--by-type", is_flag=True,
+              help="MAdds and params per layer type with their shares (the V1 paper's Table 2).")
+@click.option("--formulas", is_flag=True, help="Add each layer's cost formula with its numbers.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file (atomically) instead of printing.")
+def table(model, alpha, resolution, rho, classes, rounding, convention, unit, by_type, formulas,
+          fmt, out):
+    """Per-layer cost table of MODEL: shapes, weights, biases, norm params, params and MAdds.
+
+    Text and Markdown end with the totals and the closed form of the MAdds in α and ρ
+    (which layers scale with α²ρ², αρ², α, ...) against the exact count.
+    """
+    import costmodel
+    from costmodel.report.tables import table_text
+    from costmodel.scaling import resolution_from
+    from costmodel.sweep import scaling_law
+    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
+                        convention=convention, unit=unit)
+    law = scaling_law(model, alpha=alpha, classes=classes, rounding=rounding, convention=convention,
+                      unit=unit)
+    emit(table_text(c, fmt, by_type=by_type, formulas=formulas, law=law), out)
+
+
+@main.command()
+@click.argument("model")
+@click.option("--alpha", "-a", "alphas", default="0.25,0.5,0.75,1.0", show_default=True,
+              help="Width multipliers: a comma list, or start:stop:step.")
+@click.option("--resolution", "-r", "resolutions", default="128,160,192,224", show_default=True,
+              help="Resolutions: a comma list, or start:stop:step.")
+@click.option("--classes", type=int, default=None, help="Classifier width [default: the spec's].")
+@click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True)
+@click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True)
+@click.option("--unit", type=click.Choice(["macs", "flops"]), default=None)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None)
+def sweep(model, alphas, resolutions, classes, rounding, convention, unit, fmt, out):
+    """Exact params and MAdds of MODEL over an α × resolution grid, beside the closed form."""
+    from costmodel.conventions import get
+    from costmodel.report.tables import sweep_text
+    from costmodel.sweep import parse_list, scaling_law, sweep as run_sweep
+    a_list = parse_list(alphas, float, "--alpha")
+    r_list = parse_list(resolutions, int, "--resolution")
+    rows = run_sweep(model, a_list, r_list, classes=classes, rounding=rounding,
+                     convention=convention, unit=unit)
+    law = scaling_law(model, alpha=max(a_list), classes=classes, rounding=rounding,
+                      convention=convention, unit=unit)
+    name = model if isinstance(model, str) else "model"
+    emit(sweep_text(rows, fmt, arch=name, convention=convention, unit=unit or get(convention).unit,
+                    law=law), out)
+
+
+@main.command()
+@click.argument("model", required=False)
+@click.option("--kernel", "-k", type=int, default=3, show_default=True, help="Dk, the kernel size.")
+@click.option("--in-channels", "-m", type=int, default=512, show_default=True, help="M.")
+@click.option("--out-channels", "-n", type=int, default=512, show_default=True, help="N.")
+@click.option("--size", type=int, default=14, show_default=True, help="Df, the feature map size.")
+@click.option("--alpha", "-a", type=float, default=None,
+              help="Width multiplier [default 0.75 for one layer, 1 for a MODEL].")
+@click.option("--rho", type=float, default=None,
+              help="Resolution multiplier for one layer [default 0.714].")
+@click.option("--resolution", "-r", type=int, default=None, help="MODEL's input resolution.")
+@click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+def ratio(model, kernel, in_channels, out_channels, size, alpha, rho, resolution, rounding, fmt):
+    """Depthwise separable vs standard convolution: cost ratio and the closed form 1/N + 1/Dk².
+
+    Without MODEL: one layer, with the rows of the V1 paper's Table 3 (the defaults
+    reproduce it: 14×14×512, Dk = 3, α = 0.75, ρ = 0.714). With MODEL: every depthwise +
+    pointwise pair of the model against the standard convolution it replaces.
+    """
+    from costmodel.ratio import model_pairs, separable_table
+    from costmodel.report.tables import ratio_text
+    if model is None:
+        rows = separable_table(kernel, in_channels, out_channels, size,
+                               alpha=0.75 if alpha is None else alpha,
+                               rho=0.714 if rho is None else rho)
+        title = (f"one layer: {size}×{size}×{in_channels} → {out_channels}, Dk = {kernel} "
+                 f"(MAdds in MACs, params = weights; rows are cumulative)")
+    else:
+        import costmodel
+        c = costmodel.count(model, alpha=1.0 if alpha is None else alpha, resolution=resolution,
+                            rounding=rounding)
+        rows = model_pairs(c)
+        title = f"{c.describe()}: depthwise + pointwise pairs vs standard convolutions (MACs)"
+    click.echo(ratio_text(rows, fmt, title), nl=False)
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False), default="reports", show_default=True,
+              help="The report folder (replaced atomically: a failure keeps the previous one).")
+def report(out):
+    """Write the report: per-layer tables of every built-in, with an index README."""
+    from costmodel.report.job import run
+    run(out, progress=lambda line: click.echo(line, err=True))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""A Costing: the per-layer facts of one evaluated model, and its numbers in a convention.
+
+``costmodel.count()`` returns one.  It holds the exact integer facts of every
+layer (computed by the engine) and reads them through a convention:
+``totals`` are the convention's parameters and MAdds of the whole model,
+``layers`` one :class:`LayerRecord` per layer, ``to_frame()`` the pandas
+DataFrame the command line prints.  Nothing here computes a cost; it only
+selects and formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from . import conventions as _conv
+from .conventions import Facts
+from .layers import FACTS, KINDS
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A model's parameters and MAdds under a named convention and unit."""
+
+    params: int
+    madds: int
+    convention: str
+    unit: str
+
+    def __iter__(self):
+        return iter((self.params, self.madds))
+
+
+class LayerRecord:
+    """One layer: its name, kind, shapes, parameters and MAdds (in the costing's convention)."""
+
+    __slots__ = ("name", "type", "kind", "input", "output", "mid", "weights", "biases",
+                 "norm_params", "params", "madds", "facts", "layer", "module", "block", "_group")
+
+    def __init__(self, **kw):
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+    @property
+    def formula(self) -> str:
+        """The layer's cost formula with its numbers filled in (paper notation)."""
+        return KINDS[self.type].formula(self)
+
+    @property
+    def group(self) -> str:
+        """Its row in a by-type table ("Conv 1×1", "Conv DW 3×3", ...)."""
+        return self._group
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "input": list(self.input),
+                "output": list(self.output), "weights": self.weights, "biases": self.biases,
+                "norm_params": self.norm_params, "params": self.params, "madds": self.madds,
+                "formula": self.formula}
+
+    def __repr__(self):
+        return (f"LayerRecord({self.name!r}, {self.kind}, {self.input}->{self.output}, "
+                f"params={self.params}, madds={self.madds})")
+
+
+class Costing:
+    """Per-layer facts of one model at one (α, resolution, classes, rounding)."""
+
+    def __init__(self, plan, F, shapes, *, alpha, resolution, classes, rounding,
+                 convention="paper", unit=None, name=None):
+        self.plan = plan
+        self.F = F
+        self.shapes = shapes
+        self.alpha = alpha
+        self.resolution = resolution
+        self.classes = classes
+        self.rounding = rounding
+        self.name = name or plan.name
+        self.convention = _conv.get(convention)
+        self.unit = unit or self.convention.unit
+        self._factor = _conv.unit_factor(self.convention.unit, self.unit)
+        sums = F[: len(FACTS)].sum(axis=1)
+        self._sums = sums
+        self.totals = Totals(int(self.convention.params(Facts(sums))),
+                             int(self.convention.madds(Facts(sums))) * self._factor,
+                             self.convention.name, self.unit)
+
+    # -- other views of the same facts
+    def in_convention(self, convention: str, unit: str | None = None) -> "Costing":
+        """The same model counted in another convention (no re-evaluation)."""
+        return Costing(self.plan, self.F, self.shapes, alpha=self.alpha, resolution=self.resolution,
+                       classes=self.classes, rounding=self.rounding, convention=convention,
+                       unit=unit, name=self.name)
+
+    def fact_totals(self) -> dict:
+        """Every fact summed over the model."""
+        return {name: int(v) for name, v in zip(FACTS, self._sums)}
+
+    @property
+    def unit_label(self) -> str:
+        return _conv.unit_label(self.unit)
+
+    # -- per layer
+    def _columns(self):
+        f = Facts(self.F)
+        c = self.convention
+        return (np.asarray(c.params(f)) * np.ones(self.F.shape[1], dtype=np.int64),
+                np.asarray(c.madds(f)) * self._factor * np.ones(self.F.shape[1], dtype=np.int64))
+
+    @cached_property
+    def layers(self) -> list[LayerRecord]:
+        """One record per layer, in spec order."""
+        params, madds = self._columns()
+        s = self.shapes
+        out = []
+        F = self.F
+        for d, col in zip(self.plan.layers, self.plan.order):
+            col = int(col)
+            cin = int(s["cin"][col])
+            inp = (cin, int(s["hin"][col]), int(s["win"][col]))
+            outp = (int(s["cout"][col]), int(s["hout"][col]), int(s["wout"][col]))
+            if d.type == "flatten":
+                outp = (inp[0] * inp[1] * inp[2], 1, 1)
+            facts = {name: int(F[i, col]) for i, name in enumerate(FACTS)}
+            out.append(LayerRecord(
+                name=d.name, type=d.type, kind=d.label, input=inp, output=outp,
+                mid=int(s["cmid"][col]), weights=facts["weights"], biases=facts["biases"],
+                norm_params=2 * facts["norm_channels"], params=int(params[col]),
+                madds=int(madds[col]), facts=facts, layer=d.L, module=d.module, block=d.block,
+                _group=d.group_label))
+        return out
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def __len__(self):
+        return len(self.plan.layers)
+
+    def __getitem__(self, name: str) -> LayerRecord:
+        for r in self.layers:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    # -- labels
+    @property
+    def madds_label(self) -> str:
+        return f"MAdds ({self.convention.name}, {self.unit_label})"
+
+    @property
+    def params_label(self) -> str:
+        return f"params ({self.convention.name})"
+
+    def describe(self) -> str:
+        """One line: what was counted, at which settings."""
+        res = self.resolution
+        res = f"{res[0]}" if res[0] == res[1] else f"{res[0]}×{res[1]}"
+        return (f"{self.name}: alpha={self.alpha:g}, resolution={res}, classes={self.classes}, "
+                f"rounding={self.rounding}, convention={self.convention.name} "
+                f"({self.convention.summary})")
+
+    def to_frame(self, formulas: bool = True):
+        """The per-layer pandas DataFrame (what ``costmodel table`` prints)."""
+        from .report.tables import layer_frame
+        return layer_frame(self, formulas=formulas)
+
+    def by_type(self):
+        """MAdds and params per layer type, with shares (the V1 paper's Table 2)."""
+        from .report.tables import by_type_frame
+        return by_type_frame(self)
+
+    def __repr__(self):
+        return (f"<Costing {self.name} α={self.alpha:g} res={self.resolution[0]} "
+                f"{self.convention.name}: params={self.totals.params:,} "
+                f"madds={self.totals.madds:,} {self.unit_label}>")

@@ -1,0 +1,421 @@
+"""The engine: a spec, compiled once, evaluated at any (α, resolution, classes, rounding).
+
+Compiling walks the spec's layers once and records every layer's shape
+*symbolically*: each channel count is an entry of a channel table (its base
+value at α = 1 and its width role, see ``scaling.py``) and each spatial size
+an entry of a size table (which earlier size it comes from, through which
+kernel, stride, padding and dilation).  Evaluating fills both tables for one
+(α, resolution), gathers every layer's input and output shape, and asks each
+layer kind for its facts, all layers of a kind at once (numpy arrays).
+
+The result is a :class:`~costmodel.costing.Costing`: the facts of every
+layer, as a matrix of exact integers, and the conventions over them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import SpecError, UsageError
+from .layers import FACT_ROW, FACTS, KINDS, Kind, parse_layer
+from .scaling import POLICIES, ROUNDING_SCALAR, check_alpha, check_policy, make_divisible
+from .spec import blocks as _blocks
+from .spec.language import Spec, load
+
+# Channel-table roles whose value at α = 1 is the base value written in the spec.
+_LITERAL_AT_ONE = ("scaled", "grow", "input_ratio", "input_round")
+
+
+@dataclass
+class LayerDef:
+    """One layer of a compiled spec: what it is and where its shapes live."""
+
+    name: str
+    type: str
+    L: dict
+    module: str
+    block: dict | None
+    cin: int
+    cmid: int
+    cout: int
+    hin: int
+    win: int
+    hout: int
+    wout: int
+    label: str = ""
+    group_label: str = ""
+
+
+class ShapeBuilder:
+    """Symbolic channel and size tables, filled while a spec is compiled."""
+
+    ZERO = 0          # channel entry: the constant 0 (no inner width)
+    INPUT = 1         # channel entry: the image's channels
+
+    def __init__(self, spec: Spec):
+        self.spec = spec
+        # channel entries: (roles per policy, base at α = 1, ref entry, ratio)
+        self.ch: list[tuple] = []
+        self.ch_base: list[int] = []
+        self._ch_index: dict = {}
+        self._add_ch((("fixed",) * len(POLICIES)), 0, -1, 0.0)
+        self._add_ch((("fixed",) * len(POLICIES)), spec.input[0], -1, 0.0)
+        # size entries: ("input", axis) | ("const", v) | ("conv", ref, k, s, p, d, layer)
+        self.sp: list[tuple] = []
+        self.sp_base: list[int] = []
+        self._sp_index: dict = {}
+        self.h0 = self._add_sp(("input", 0), spec.input[1])
+        self.w0 = self._add_sp(("input", 1), spec.input[2])
+        self.one = self.const(1)
+
+    # -- channels
+    def _add_ch(self, roles, base, ref, ratio) -> int:
+        key = (roles, base, ref, ratio)
+        if key not in self._ch_index:
+            self._ch_index[key] = len(self.ch)
+            self.ch.append(key)
+            self.ch_base.append(base)
+        return self._ch_index[key]
+
+    def channel(self, out, width: dict, cin: int) -> int:
+        """The entry for a layer's output channels ``out`` (int, "classes" or ("×in", t))."""
+        roles = tuple(width[p] for p in POLICIES)
+        in_base = self.ch_base[cin]
+        if out == "classes":
+            return self._add_ch(("classes",) * len(POLICIES), self.spec.classes, -1, 0.0)
+        if isinstance(out, tuple):                     # t × input (a V2 expansion)
+            t = out[1]
+            return self._add_ch(roles, int(round(t * in_base)), cin, float(t))
+        if any(r == "squeeze" for r in roles):       # SE squeeze: base from the formula at α = 1
+            ratio = 0.25 if out == 0 else out / in_base
+            base = make_divisible(in_base * ratio, 8) if out == 0 else out
+            return self._add_ch(roles, base, cin, ratio)
+        needs_ref = any(r in ("input_ratio", "input_round") for r in roles)
+        return self._add_ch(roles, out, cin if needs_ref else -1, out / in_base if needs_ref else 0.0)
+
+    def multiple(self, cin: int, m: int) -> int:
+        """``m`` × the input channels, exactly (a depthwise channel multiplier)."""
+        return self._add_ch(("input_round",) * len(POLICIES), self.ch_base[cin] * m, cin, float(m))
+
+    def fixed_channels(self, c: int) -> int:
+        return self._add_ch(("fixed",) * len(POLICIES), c, -1, 0.0)
+
+    # -- sizes
+    def _add_sp(self, key, base) -> int:
+        if key not in self._sp_index:
+            self._sp_index[key] = len(self.sp)
+            self.sp.append(key)
+            self.sp_base.append(base)
+        return self._sp_index[key]
+
+    def const(self, v: int) -> int:
+        return self._add_sp(("const", v), v)
+
+    def conv_size(self, ref: int, k: int, s: int, p: int, d: int, L: dict) -> int:
+        """Output size entry of a convolution-like window over size entry ``ref``."""
+        if s == 1 and 2 * p == d * (k - 1):
+            return ref                                  # 'same': the size is unchanged
+        base = (self.sp_base[ref] + 2 * p - d * (k - 1) - 1) // s + 1
+        return self._add_sp(("conv", ref, k, s, p, d, L["name"]), base)
+
+
+@dataclass
+class Group:
+    """Layers that share a facts function: a contiguous slice of the plan."""
+
+    kind: object
+    start: int
+    stop: int
+    static: dict
+    act_rows: np.ndarray | None = None
+    gate_rows: np.ndarray | None = None
+    cols: np.ndarray | None = None
+    grouped: bool = False
+    has_facts: bool = True
+
+
+@dataclass
+class Plan:
+    """A compiled spec: layer definitions and the arrays evaluation needs."""
+
+    spec: Spec
+    layers: list[LayerDef]            # in spec order
+    order: np.ndarray                 # spec position -> column in the evaluated arrays
+    ch: list[tuple]
+    ch_base: list[int]
+    sp: list[tuple]
+    sp_base: list[int]
+    idx: dict                         # "cin", "cout", ... -> entry index per column
+    groups: list[Group]
+    steps: dict = field(default_factory=dict)   # policy -> channel evaluation steps
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def compile_spec(spec: Spec) -> Plan:
+    """Walk a spec once and record every layer's shapes symbolically."""
+    b = ShapeBuilder(spec)
+    layers: list[LayerDef] = []
+    cin, hin, win = b.INPUT, b.h0, b.w0
+    residual_stack = []
+
+    def add_layer(type_, L, name, module, block):
+        nonlocal cin, hin, win
+        kind = KINDS[type_]
+        if L.get("input") is not None:
+            c, h, w = L["input"]
+            cin, hin, win = b.fixed_channels(c), b.const(h), b.const(w)
+        try:
+            cout, cmid, hout, wout = kind.shape(L, b, cin, hin, win)
+        except SpecError as e:
+            raise e.located(file=spec.where, layer=name) from None
+        d = LayerDef(name=name, type=type_, L=L, module=module, block=block,
+                     cin=cin, cmid=cmid, cout=cout, hin=hin, win=win, hout=hout, wout=wout,
+                     label=kind.label(L))
+        d.group_label = _group_label(d)
+        layers.append(d)
+        cin, hin, win = cout, hout, wout
+
+    for node in spec.nodes:
+        if node.op == "layer":
+            L = node.fields
+            add_layer(node.type, L, node.name, L.get("module") or node.name, None)
+        elif node.op == "begin":
+            residual_stack.append((node.name, cin, hin, win))
+        elif node.op == "end":
+            name, c0, h0, w0 = residual_stack.pop()
+            if (c0, h0, w0) != (cin, hin, win):
+                raise SpecError("a residual group must end with the shape it started with",
+                                file=spec.where, layer=name, field="residual")
+            add_layer("add", {"name": f"{name}.add", "module": name, "input": None}, f"{name}.add",
+                      name, None)
+        else:                                           # a block
+            B = node.fields
+            block = {"type": node.type, "name": node.name, **B}
+            start = (cin, hin, win)
+            expand = _blocks.BLOCKS[node.type]["expand"]
+            for entry in expand(B, node.name, node.repeat_index, b.ch_base[cin]):
+                type_ = entry["type"]
+                defaults = {k: v for k, v in spec.data.get("defaults", {}).items()
+                            if not isinstance(v, dict)}
+                try:
+                    L = parse_layer(KINDS[type_], entry, defaults)
+                except SpecError as e:
+                    raise e.located(file=spec.where, layer=entry["name"]) from None
+                L["name"] = entry["name"]
+                add_layer(type_, L, entry["name"], entry["name"], block)
+            if B.get("residual", True) and start == (cin, hin, win):
+                add_layer("add", {"name": f"{node.name}.add", "input": None}, f"{node.name}.add",
+                          node.name, block)
+
+    return _finish(spec, b, layers)
+
+
+def _group_label(d: LayerDef) -> str:
+    """The layer's row in a by-type table (the V1 paper's Table 2 rows)."""
+    if d.type in ("conv", "dw"):
+        kh, kw = d.L["k"]
+        k = f"{kh}×{kw}"
+        return {"pointwise": "Conv 1×1", "depthwise": f"Conv DW {k}",
+                "grouped": f"Conv grouped {k}"}.get(d.label, f"Conv {k}")
+    return {"fully connected": "Fully Connected", "squeeze-excite": "Squeeze-Excite"}.get(
+        d.label, d.label.capitalize())
+
+
+def _finish(spec: Spec, b: ShapeBuilder, layers: list[LayerDef]) -> Plan:
+    # Sort layers by facts function so each kind is one contiguous slice.
+    def group_key(i):
+        kind = KINDS[layers[i].type]
+        return (type(kind).facts.__qualname__, kind.static)
+
+    keys = [group_key(i) for i in range(len(layers))]
+    uniq = list(dict.fromkeys(keys))
+    perm = sorted(range(len(layers)), key=lambda i: (uniq.index(keys[i]), i))
+    order = np.empty(len(layers), dtype=np.intp)
+    order[perm] = np.arange(len(layers))
+    sorted_layers = [layers[i] for i in perm]
+    idx = {k: np.array([getattr(d, k) for d in sorted_layers], dtype=np.intp)
+           for k in ("cin", "cmid", "cout", "hin", "win", "hout", "wout")}
+    idx["cmid"] = np.where(idx["cmid"] < 0, ShapeBuilder.ZERO, idx["cmid"])
+
+    groups = []
+    start = 0
+    for key in uniq:
+        stop = start + keys.count(key)
+        members = sorted_layers[start:stop]
+        kind = KINDS[members[0].type]
+        static = {s: np.array([KINDS[d.type].static_value(d.L, s) for d in members], dtype=np.int64)
+                  for s in kind.static}
+        g = Group(kind=kind, start=start, stop=stop, static=static,
+                  cols=np.arange(start, stop, dtype=np.intp),
+                  has_facts=type(kind).facts is not Kind.facts)
+        if "act" in static:
+            g.act_rows = static["act"].astype(np.intp)
+        if "gate" in static:
+            g.gate_rows = static["gate"].astype(np.intp)
+        if "groups" in static:
+            g.grouped = bool((static["groups"] > 1).any())
+        groups.append(g)
+        start = stop
+
+    plan = Plan(spec=spec, layers=layers, order=order, ch=b.ch, ch_base=b.ch_base, sp=b.sp,
+                idx=idx, groups=groups, sp_base=b.sp_base)
+    plan.ch_idx = np.stack([idx["cin"], idx["cmid"], idx["cout"]])
+    plan.sp_idx = np.stack([idx["hin"], idx["win"], idx["hout"], idx["wout"]])
+    plan.sorted_layers = sorted_layers
+    _channel_steps(plan)
+    return plan
+
+
+def _channel_steps(plan: Plan):
+    """Per policy, the channel entries' roles in table order (refs always come earlier)."""
+    for p_i, policy in enumerate(POLICIES):
+        plan.steps[policy] = [(roles[p_i], base, ref, ratio) for roles, base, ref, ratio in plan.ch]
+
+
+_PLANS: dict = {}
+
+
+def plan_for(arch) -> Plan:
+    """The compiled plan of a built-in name, spec file, dict or Spec (built-ins cached)."""
+    if isinstance(arch, Plan):
+        return arch
+    if isinstance(arch, str) and arch in _PLANS:
+        return _PLANS[arch]
+    spec = load(arch)
+    plan = compile_spec(spec)
+    if isinstance(arch, str) and spec.file == f"{arch}.toml":
+        _PLANS[arch] = plan
+    return plan
+
+
+def channel_values(plan: Plan, alpha: float, classes: int, policy: str) -> np.ndarray:
+    """Every channel-table entry at width α under a rounding policy (see ``scaling.py``)."""
+    rnd = ROUNDING_SCALAR[plan.spec.rounding[policy]]
+    one = alpha == 1.0
+    vals: list[int] = []
+    append = vals.append
+    for role, base, ref, ratio in plan.steps[policy]:
+        if role == "fixed":
+            append(base)
+        elif role == "classes":
+            append(classes)
+        elif one and role in _LITERAL_AT_ONE:
+            append(base)
+        elif role == "scaled":
+            append(rnd(base * alpha))
+        elif role == "input_ratio":
+            append(make_divisible(vals[ref] * ratio, 8))
+        elif role == "input_round":
+            append(int(round(vals[ref] * ratio)))
+        elif role == "squeeze":
+            if policy == "torchvision":
+                append(make_divisible(vals[ref] // round(1 / ratio), 8))
+            else:
+                append(make_divisible(vals[ref] * ratio, 8))
+        elif role == "grow":
+            append(base if alpha <= 1.0 else rnd(base * alpha))
+        else:  # pragma: no cover - roles are checked when the spec is parsed
+            raise AssertionError(role)
+    return np.array(vals, dtype=np.int64)
+
+
+def size_values(plan: Plan, height: int, width: int) -> np.ndarray:
+    """Every size-table entry at an input of ``height × width``."""
+    vals = []
+    append = vals.append
+    for entry in plan.sp:
+        tag = entry[0]
+        if tag == "input":
+            append(height if entry[1] == 0 else width)
+        elif tag == "const":
+            append(entry[1])
+        else:
+            _, ref, k, s, p, d, layer = entry
+            size = vals[ref]
+            span = d * (k - 1) + 1
+            if size + 2 * p < span:
+                raise SpecError(f"kernel {span} is larger than the padded input {size + 2 * p} "
+                                f"(input {size}, padding {p}): the input shrinks to nothing here",
+                                file=plan.spec.where, layer=layer, field="k")
+            out = (size + 2 * p - span) // s + 1
+            if out < 1:
+                raise SpecError("the input shrinks to nothing here", file=plan.spec.where,
+                                layer=layer, field="s")
+            append(out)
+    return np.array(vals, dtype=np.int64)
+
+
+class _Q:
+    """The arrays one kind's ``facts`` sees: shapes and static fields of its layers."""
+
+    __slots__ = ("cin", "cmid", "cout", "hin", "win", "hout", "wout", "__dict__")
+
+
+def evaluate(plan: Plan, *, alpha: float = 1.0, resolution=None, classes: int | None = None,
+             rounding: str = "tf"):
+    """The facts matrix (rows: ``layers.FACTS``; columns: layers in plan order) and shapes."""
+    alpha = check_alpha(alpha)
+    check_policy(rounding)
+    if classes is None:
+        classes = plan.spec.classes
+    elif isinstance(classes, bool) or not isinstance(classes, int) or classes <= 0:
+        raise UsageError(f"classes must be a whole number > 0, got {classes!r}")
+    if resolution is None:
+        h, w = plan.spec.input[1], plan.spec.input[2]
+    elif isinstance(resolution, tuple):
+        h, w = resolution
+    else:
+        h = w = resolution
+    if not (type(h) is int and type(w) is int and h > 0 and w > 0):
+        if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or \
+                not isinstance(w, (int, np.integer)) or h <= 0 or w <= 0:
+            raise UsageError(f"resolution must be > 0 whole pixels, got {resolution!r}")
+        h, w = int(h), int(w)
+    F, shapes = facts_at(plan, channel_values(plan, alpha, classes, rounding), size_values(plan, h, w))
+    return F, shapes, (h, w), classes
+
+
+def facts_at(plan: Plan, channel_table: np.ndarray, size_table: np.ndarray):
+    """The facts matrix and shapes, given every channel-table and size-table value."""
+    channels = channel_table[plan.ch_idx]   # rows: cin, cmid, cout
+    sizes = size_table[plan.sp_idx]          # rows: hin, win, hout, wout
+    shapes = {"cin": channels[0], "cmid": channels[1], "cout": channels[2],
+              "hin": sizes[0], "win": sizes[1], "hout": sizes[2], "wout": sizes[3]}
+    F = np.zeros((len(FACTS) + 1, len(plan.layers)), dtype=np.int64)
+    for g in plan.groups:
+        if not g.has_facts:
+            continue
+        a, z = g.start, g.stop
+        q = _Q()
+        q.cin, q.cmid, q.cout = channels[:, a:z]
+        q.hin, q.win, q.hout, q.wout = sizes[:, a:z]
+        q.__dict__.update(g.static)
+        if g.grouped:
+            _check_groups(plan, g, q)
+        for key, v in g.kind.facts(q).items():
+            if key == "act_elements":
+                F[g.act_rows, g.cols] += v
+            elif key == "gate_elements":
+                F[g.gate_rows, g.cols] += v
+            else:
+                F[FACT_ROW[key], a:z] = v
+    return F, shapes
+
+
+def _check_groups(plan: Plan, g: Group, q):
+    gs = q.groups
+    bad = (gs > 1) & ((q.cin % np.maximum(gs, 1) != 0) | (q.cout % np.maximum(gs, 1) != 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        d = plan.sorted_layers[g.start + i]
+        raise SpecError(f"groups {int(gs[i])} does not divide the channels "
+                        f"({int(q.cin[i])} in, {int(q.cout[i])} out)",
+                        file=plan.spec.where, layer=d.name, field="groups")
+
+
+__all__ = ["compile_spec", "evaluate", "facts_at", "plan_for", "Plan", "LayerDef"]

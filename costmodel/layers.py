@@ -1,0 +1,626 @@
+"""Layer kinds: the shape rule, the per-layer facts and the formula of each.
+
+Counting semantics (read this first)
+------------------------------------
+A layer is counted as *facts*: exact integers that say what the layer does,
+never how some tool or paper chooses to count it.  For a layer with input
+``(M, Hi, Wi)`` and output ``(N, Ho, Wo)``:
+
+===================  ============================================================
+fact                 meaning
+===================  ============================================================
+``weights``          multiplicative parameters: ``Kh·Kw·(M/g)·N`` for a
+                     convolution with ``g`` groups, ``M·N`` for a fully
+                     connected layer, ``2·C·S`` for squeeze-and-excitation
+``biases``           additive parameters of convolutions and FC layers
+``norm_channels``    channels of a batch norm (its γ and β are 2 per channel;
+                     its running mean and variance 2 more)
+``macs``             multiply-accumulates of convolutions and FC layers, one
+                     per weight per output position, biases excluded:
+                     ``Kh·Kw·(M/g)·N·Ho·Wo``
+``bias_elements``    output elements that receive a bias add
+``norm_elements``    elements a batch norm is applied to, ``C·H·W``
+``relu`` ...         elements passed through each activation function
+                     (``relu``, ``relu6``, ``hswish``, ``hsigmoid``, ``sigmoid``)
+``pool_in``          input elements of global average pooling, ``C·H·W``
+``pool_out``         its output elements, ``C``
+``mul``              elements of an element-wise multiply (the SE scale)
+``add``              elements of an element-wise add (the residual)
+===================  ============================================================
+
+A *convention* (``conventions.py``) turns facts into the numbers a paper or a
+tool prints; nothing here knows about conventions.  MAdds in the papers' sense
+is ``macs`` of convolutions and FC layers.
+
+Shapes follow PyTorch's convolution arithmetic:
+``Ho = floor((Hi + 2·p − d·(k − 1) − 1) / s) + 1``.
+
+Adding a layer kind
+-------------------
+Subclass :class:`Kind`, give it a spec ``type`` name and its ``fields``, a
+``shape`` rule, a vectorised ``facts`` function (it receives numpy arrays, one
+entry per layer of this kind) and a ``formula``; decorate it with
+``@register``.  The spec language, the engine, the tables and the PyTorch
+bridge pick it up from :data:`KINDS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .errors import SpecError
+from .scaling import POLICIES, ROLES
+
+#: The fact rows, in order.  ``conventions.py`` reads them by name.
+FACTS = (
+    "weights", "biases", "norm_channels", "macs", "bias_elements", "norm_elements",
+    "relu", "relu6", "hswish", "hsigmoid", "sigmoid",
+    "pool_in", "pool_out", "mul", "add",
+)
+FACT_ROW = {name: i for i, name in enumerate(FACTS)}
+ACTIVATIONS = ("relu", "relu6", "hswish", "hsigmoid", "sigmoid")
+#: Row of each activation in the facts matrix; "none" goes to a scratch row.
+ACT_ROW = {**{a: FACT_ROW[a] for a in ACTIVATIONS}, "none": len(FACTS)}
+ACT_ALIASES = {
+    "relu": "relu", "re": "relu", "relu6": "relu6", "hswish": "hswish", "hs": "hswish",
+    "h-swish": "hswish", "hardswish": "hswish", "hsigmoid": "hsigmoid",
+    "h-sigmoid": "hsigmoid", "hardsigmoid": "hsigmoid", "sigmoid": "sigmoid",
+    "none": "none", "linear": "none", "identity": "none",
+}
+NORMS = ("bn", "none")
+
+
+# --------------------------------------------------------------------------- fields
+
+@dataclass(frozen=True)
+class Field:
+    """One field a spec layer may set: its default and how its value is checked."""
+
+    default: Any
+    parse: Callable[[Any, str], Any]
+    doc: str = ""
+
+
+def _fail(field: str, msg: str):
+    raise SpecError(msg, field=field)
+
+
+def positive_int(v, field):
+    if isinstance(v, bool) or not isinstance(v, int):
+        _fail(field, f"must be a whole number, got {v!r}")
+    if v <= 0:
+        _fail(field, f"must be > 0, got {v}")
+    return v
+
+
+def nonneg_int(v, field):
+    if isinstance(v, bool) or not isinstance(v, int):
+        _fail(field, f"must be a whole number, got {v!r}")
+    if v < 0:
+        _fail(field, f"must be >= 0, got {v}")
+    return v
+
+
+def pair(check):
+    def parse(v, field):
+        if isinstance(v, (list, tuple)):
+            if len(v) != 2:
+                _fail(field, f"must be one number or two [height, width], got {v!r}")
+            return (check(v[0], field), check(v[1], field))
+        x = check(v, field)
+        return (x, x)
+    return parse
+
+
+def padding(v, field):
+    if isinstance(v, str):
+        if v.lower() in ("same", "valid"):
+            return v.lower()
+        _fail(field, f"must be a number, [h, w], 'same' or 'valid', got {v!r}")
+    return pair(nonneg_int)(v, field)
+
+
+def boolean(v, field):
+    if not isinstance(v, bool):
+        _fail(field, f"must be true or false, got {v!r}")
+    return v
+
+
+def activation(v, field):
+    if v is False or v is None:
+        return "none"
+    if not isinstance(v, str) or v.lower() not in ACT_ALIASES:
+        _fail(field, f"unknown activation {v!r}: use one of relu, relu6, hswish, hsigmoid, sigmoid, none")
+    return ACT_ALIASES[v.lower()]
+
+
+def norm(v, field):
+    if v is True:
+        return "bn"
+    if v is False or v is None:
+        return "none"
+    if not isinstance(v, str) or v.lower() not in NORMS:
+        _fail(field, f"unknown norm {v!r}: use 'bn' or 'none'")
+    return v.lower()
+
+
+def channels(v, field):
+    if v == "classes":
+        return v
+    if isinstance(v, tuple) and len(v) == 2 and v[0] == "×in":  # a block's expansion: t × input
+        return v
+    return positive_int(v, field)
+
+
+def groups(v, field):
+    if v == "in":
+        return 0
+    return positive_int(v, field)
+
+
+def probability(v, field):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
+        _fail(field, f"must be a number in [0, 1), got {v!r}")
+    return float(v)
+
+
+def width(v, field):
+    """A width role, or a table of roles per rounding policy."""
+    if isinstance(v, str):
+        if v not in ROLES:
+            _fail(field, f"unknown width role {v!r}: use one of {', '.join(ROLES)}")
+        return {p: v for p in POLICIES}
+    if isinstance(v, dict):
+        unknown = set(v) - set(POLICIES)
+        if unknown:
+            _fail(field, f"unknown rounding policy {sorted(unknown)[0]!r}: use {', '.join(POLICIES)}")
+        out = {}
+        for p in POLICIES:
+            role = v.get(p, "scaled")
+            if role not in ROLES:
+                _fail(field, f"unknown width role {role!r}: use one of {', '.join(ROLES)}")
+            out[p] = role
+        return out
+    _fail(field, f"must be a width role or a table {{tf = ..., torchvision = ...}}, got {v!r}")
+
+
+def text(v, field):
+    if not isinstance(v, str):
+        _fail(field, f"must be text, got {v!r}")
+    return v
+
+
+def ratio(v, field):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+        _fail(field, f"must be a number > 0, got {v!r}")
+    return float(v)
+
+
+#: How a PyTorch model calls an operation: as a module, or as a function inside
+#: another module's forward.  Some counters see only one of the two.
+CALLS = ("module", "function")
+
+
+def call(v, field):
+    if v not in CALLS:
+        _fail(field, f"must be 'module' or 'function', got {v!r}")
+    return v
+
+
+def shape3(v, field):
+    if not isinstance(v, (list, tuple)) or len(v) != 3:
+        _fail(field, f"must be [channels, height, width], got {v!r}")
+    return tuple(positive_int(x, field) for x in v)
+
+
+COMMON = {
+    "name": Field(None, text, "the layer's name (default: type and a running number)"),
+    "input": Field(None, shape3, "explicit input shape [C, H, W] (extracted models); "
+                                 "default: the previous layer's output"),
+    "module": Field(None, text, "the PyTorch module path this layer belongs to"),
+}
+
+
+# --------------------------------------------------------------------------- kinds
+
+class Kind:
+    """A layer kind.  Subclasses set ``type``, ``fields`` and the methods below."""
+
+    type: str = ""
+    doc: str = ""
+    fields: dict[str, Field] = {}
+    #: Static fields turned into integer arrays for the vectorised ``facts``.
+    static: tuple[str, ...] = ()
+
+    def shape(self, L: dict, b, cin: int, hin: int, win: int):
+        """Compile-time shape rule.
+
+        ``cin``, ``hin``, ``win`` are entries of the builder ``b``'s symbolic
+        tables (channel counts depend on α, sizes on the resolution).  Returns
+        ``(cout, cmid, hout, wout)`` entries; ``cmid`` is ``-1`` unless the
+        layer has an inner width (the SE squeeze).
+        """
+        return cin, -1, hin, win
+
+    def label(self, L: dict) -> str:
+        """What the layer is, for the ``kind`` column."""
+        return self.type
+
+    def facts(self, q) -> dict:
+        """Facts of every layer of this kind at once (numpy arrays in ``q``)."""
+        return {}
+
+    def formula(self, r) -> str:
+        """The cost formula with its numbers filled in, for one record ``r``."""
+        return ""
+
+    def static_value(self, L: dict, name: str) -> int:
+        v = L[name]
+        if isinstance(v, bool):
+            return int(v)
+        if name in ("act", "gate"):
+            return ACT_ROW[v]
+        return v
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(cls):
+    KINDS[cls.type] = cls()
+    return cls
+
+
+def _dot(*xs) -> str:
+    return "·".join(str(x) for x in xs)
+
+
+def _square(a, b, sym_sq, sym_h, sym_w):
+    """Paper notation for a k×k (or h×w) pair: ``Dk·Dk = 3·3``."""
+    if a == b:
+        return [sym_sq, sym_sq], [a, b]
+    return [sym_h, sym_w], [a, b]
+
+
+CONV_FIELDS = {
+    "out": Field(None, channels, "output channels N (or \"classes\")"),
+    "k": Field(3, pair(positive_int), "kernel size (one number or [h, w])"),
+    "s": Field(1, pair(positive_int), "stride"),
+    "padding": Field("same", padding, "zero padding; 'same' = d·(k−1)/2 each side"),
+    "dilation": Field(1, pair(positive_int), "dilation"),
+    "groups": Field(1, groups, "groups (\"in\" = depthwise)"),
+    "bias": Field(False, boolean, "a bias per output channel"),
+    "norm": Field("bn", norm, "normalisation after the convolution: bn or none"),
+    "act": Field("relu", activation, "activation after the norm"),
+    "width": Field({p: "scaled" for p in POLICIES}, width, "how α scales `out`"),
+}
+
+
+def conv_out_size(b, hin, win, L):
+    (kh, kw), (sh, sw), (dh, dw) = L["k"], L["s"], L["dilation"]
+    ph, pw = resolve_padding(L)
+    return (b.conv_size(hin, kh, sh, ph, dh, L), b.conv_size(win, kw, sw, pw, dw, L))
+
+
+def resolve_padding(L) -> tuple[int, int]:
+    p = L["padding"]
+    if p == "same":
+        (kh, kw), (dh, dw) = L["k"], L["dilation"]
+        return (dh * (kh - 1) // 2, dw * (kw - 1) // 2)
+    if p == "valid":
+        return (0, 0)
+    return p
+
+
+@register
+class Conv(Kind):
+    """Convolution: standard, pointwise (1×1), grouped or depthwise (groups = M).
+
+    weights = Kh·Kw·(M/g)·N,  MAdds = Kh·Kw·(M/g)·N·Ho·Wo
+    """
+
+    type = "conv"
+    doc = "convolution (+ batch norm + activation): standard, pointwise, grouped or depthwise"
+    fields = {**COMMON, **CONV_FIELDS}
+    static = ("kh", "kw", "groups", "bias", "norm", "act")
+
+    def shape(self, L, b, cin, hin, win):
+        if L["groups"] == 0 and L["out"] is None:
+            cout = cin
+        elif L["out"] is None:
+            raise SpecError("missing: a convolution needs its output channels", field="out")
+        else:
+            cout = b.channel(L["out"], L["width"], cin)
+        hout, wout = conv_out_size(b, hin, win, L)
+        return cout, -1, hout, wout
+
+    def static_value(self, L, name):
+        if name == "kh":
+            return L["k"][0]
+        if name == "kw":
+            return L["k"][1]
+        if name == "norm":
+            return int(L["norm"] == "bn")
+        return super().static_value(L, name)
+
+    def label(self, L):
+        g = L["groups"]
+        if g == 0:
+            return "depthwise"
+        if g > 1:
+            return "grouped"
+        return "pointwise" if L["k"] == (1, 1) else "standard"
+
+    def facts(self, q):
+        g = np.where(q.groups == 0, q.cin, q.groups)
+        positions = q.hout * q.wout
+        weights = q.kh * q.kw * (q.cin // g) * q.cout
+        out_elements = q.cout * positions
+        return {
+            "weights": weights,
+            "biases": q.bias * q.cout,
+            "macs": weights * positions,
+            "bias_elements": q.bias * out_elements,
+            "norm_channels": q.norm * q.cout,
+            "norm_elements": q.norm * out_elements,
+            "act_elements": out_elements,
+        }
+
+    def formula(self, r):
+        (kh, kw), (m, ho, wo), n = r.layer["k"], (r.input[0], r.output[1], r.output[2]), r.output[0]
+        ks, kv = _square(kh, kw, "Dk", "Kh", "Kw")
+        fs, fv = _square(ho, wo, "Df", "Ho", "Wo")
+        g = r.layer["groups"]
+        if g == 0:
+            mult = n // m
+            if mult == 1:
+                return f"{_dot(*ks, 'M', *fs)} = {_dot(*kv, m, *fv)}"
+            return f"{_dot(*ks, 'M', 'm', *fs)} = {_dot(*kv, m, mult, *fv)}"
+        if g > 1:
+            return f"{_dot(*ks, '(M/g)', 'N', *fs)} = {_dot(*kv, f'({m}/{g})', n, *fv)}"
+        if (kh, kw) == (1, 1):
+            return f"{_dot('M', 'N', *fs)} = {_dot(m, n, *fv)}"
+        return f"{_dot(*ks, 'M', 'N', *fs)} = {_dot(*kv, m, n, *fv)}"
+
+
+@register
+class Depthwise(Conv):
+    """Depthwise convolution: one Kh×Kw filter per input channel (groups = M).
+
+    weights = Kh·Kw·M,  MAdds = Kh·Kw·M·Ho·Wo  (times the channel multiplier m)
+    """
+
+    type = "dw"
+    doc = "depthwise convolution (groups = input channels) + batch norm + activation"
+    fields = {**COMMON, **{k: v for k, v in CONV_FIELDS.items() if k not in ("out", "groups", "width")},
+              "multiplier": Field(1, positive_int, "channel multiplier m (N = m·M)")}
+
+    def shape(self, L, b, cin, hin, win):
+        cout = cin if L["multiplier"] == 1 else b.multiple(cin, L["multiplier"])
+        hout, wout = conv_out_size(b, hin, win, L)
+        return cout, -1, hout, wout
+
+    def normalise(self, L):
+        L["groups"] = 0
+        L["out"] = None
+        return L
+
+    def label(self, L):
+        return "depthwise"
+
+
+@register
+class FullyConnected(Kind):
+    """Fully connected layer over the flattened input (M = C·H·W features).
+
+    weights = M·N,  MAdds = M·N
+    """
+
+    type = "fc"
+    doc = "fully connected layer (flattens its input)"
+    fields = {**COMMON,
+              "out": Field("classes", channels, "output features N (or \"classes\")"),
+              "bias": Field(True, boolean, "a bias per output"),
+              "act": Field("none", activation, "activation after the layer"),
+              "width": Field({p: "scaled" for p in POLICIES}, width, "how α scales `out`")}
+    static = ("bias", "act")
+
+    def shape(self, L, b, cin, hin, win):
+        return b.channel(L["out"], L["width"], cin), -1, b.one, b.one
+
+    def label(self, L):
+        return "fully connected"
+
+    def facts(self, q):
+        features = q.cin * q.hin * q.win
+        weights = features * q.cout
+        return {"weights": weights, "biases": q.bias * q.cout, "macs": weights,
+                "bias_elements": q.bias * q.cout, "act_elements": q.cout}
+
+    def formula(self, r):
+        c, h, w = r.input
+        m = c * h * w
+        return f"M·N = {m}·{r.output[0]}"
+
+
+@register
+class BatchNorm(Kind):
+    """Batch norm on its own: 2 parameters (γ, β) per channel, applied per element."""
+
+    type = "bn"
+    doc = "batch norm"
+    fields = dict(COMMON)
+
+    def label(self, L):
+        return "batch norm"
+
+    def facts(self, q):
+        return {"norm_channels": q.cin, "norm_elements": q.cin * q.hin * q.win}
+
+
+@register
+class Activation(Kind):
+    """An activation function on its own (ReLU, ReLU6, h-swish, h-sigmoid, sigmoid)."""
+
+    type = "act"
+    doc = "activation: relu, relu6, hswish, hsigmoid, sigmoid"
+    fields = {**COMMON, "fn": Field("relu", activation, "the function"),
+              "call": Field("module", call, "module or function (how a model calls it)")}
+    static = ("act",)
+
+    def static_value(self, L, name):
+        return ACT_ROW[L["fn"]]
+
+    def label(self, L):
+        return "activation"
+
+    def facts(self, q):
+        return {"act_elements": q.cin * q.hin * q.win}
+
+
+@register
+class AvgPool(Kind):
+    """Global average pooling to 1×1: C·H·W inputs summed into C outputs."""
+
+    type = "avgpool"
+    doc = "global average pooling"
+    fields = {**COMMON, "call": Field("module", call, "module or function (how a model calls it)")}
+
+    def shape(self, L, b, cin, hin, win):
+        return cin, -1, b.one, b.one
+
+    def label(self, L):
+        return "pooling"
+
+    def facts(self, q):
+        return {"pool_in": q.cin * q.hin * q.win, "pool_out": q.cin}
+
+    def formula(self, r):
+        c, h, w = r.input
+        return f"C·H·W = {_dot(c, h, w)} (adds)"
+
+
+@register
+class SqueezeExcite(Kind):
+    """Squeeze-and-excitation: pool, FC C→S (+act), FC S→C (+gate), scale the input.
+
+    S = make_divisible(C/4, 8).  weights = 2·C·S,  MAdds = 2·C·S (two FC
+    layers on the pooled 1×1 map); plus C·H·W pooled inputs and C·H·W
+    multiplies, which the papers do not count.
+    """
+
+    type = "se"
+    doc = "squeeze-and-excitation (pool, FC, act, FC, gate, multiply)"
+    fields = {**COMMON,
+              "bias": Field(True, boolean, "biases on the two FC layers"),
+              "act": Field("relu", activation, "inner activation"),
+              "gate": Field("hsigmoid", activation, "gating function"),
+              "squeeze": Field(None, positive_int, "squeeze width S at α = 1 (default C/4)"),
+              "width": Field({p: "squeeze" for p in POLICIES}, width, "how α scales S")}
+    static = ("bias", "act", "gate")
+
+    def shape(self, L, b, cin, hin, win):
+        if L["squeeze"] is None:        # S = make_divisible(C/4, 8), however α rounds C
+            cmid = b.channel(0, {p: "squeeze" for p in POLICIES}, cin)
+        else:
+            cmid = b.channel(L["squeeze"], L["width"], cin)
+        return cin, cmid, hin, win
+
+    def label(self, L):
+        return "squeeze-excite"
+
+    def facts(self, q):
+        c, s = q.cin, q.cmid
+        spatial = c * q.hin * q.win
+        return {"weights": 2 * c * s, "biases": q.bias * (c + s), "macs": 2 * c * s,
+                "bias_elements": q.bias * (c + s), "pool_in": spatial, "pool_out": c,
+                "act_elements": s, "gate_elements": c, "mul": spatial}
+
+    def formula(self, r):
+        return f"2·C·S = 2·{r.input[0]}·{r.mid}"
+
+
+@register
+class Add(Kind):
+    """Element-wise add (the residual connection): C·H·W adds."""
+
+    type = "add"
+    doc = "element-wise add (residual)"
+    fields = dict(COMMON)
+
+    def label(self, L):
+        return "residual add"
+
+    def facts(self, q):
+        return {"add": q.cin * q.hin * q.win}
+
+
+@register
+class Multiply(Kind):
+    """Element-wise multiply by a broadcast tensor: C·H·W multiplies."""
+
+    type = "mul"
+    doc = "element-wise multiply"
+    fields = dict(COMMON)
+
+    def label(self, L):
+        return "multiply"
+
+    def facts(self, q):
+        return {"mul": q.cin * q.hin * q.win}
+
+
+@register
+class Flatten(Kind):
+    """Flatten to a vector: no arithmetic, no parameters."""
+
+    type = "flatten"
+    doc = "flatten (free)"
+    fields = dict(COMMON)
+
+    def label(self, L):
+        return "flatten"
+
+
+@register
+class Dropout(Kind):
+    """Dropout: the identity at inference; no arithmetic, no parameters."""
+
+    type = "dropout"
+    doc = "dropout (free at inference)"
+    fields = {**COMMON, "p": Field(0.2, probability, "drop probability")}
+
+    def label(self, L):
+        return "dropout"
+
+
+def parse_fields(fields: dict[str, Field], entry: dict, defaults: dict, what: str) -> dict:
+    """Check an entry's fields against ``fields`` and fill in defaults.
+
+    ``what`` names the entry in errors ("a 'conv' layer").  Unknown fields are
+    errors; the ``type`` key is the caller's.
+    """
+    for key in entry:
+        if key != "type" and key not in fields:
+            raise SpecError(f"unknown field for {what} (known: {', '.join(sorted(fields))})",
+                            field=key)
+    out = {}
+    for key, field in fields.items():
+        if key in entry:
+            out[key] = field.parse(entry[key], key)
+        elif key in defaults:
+            out[key] = field.parse(defaults[key], key)
+        else:
+            out[key] = None if field.default is None else field.parse(field.default, key)
+    return out
+
+
+def parse_layer(kind: Kind, entry: dict, defaults: dict) -> dict:
+    """Check one spec layer's fields and fill in defaults.  Unknown fields are errors."""
+    L = parse_fields(kind.fields, entry, defaults, f"a '{kind.type}' layer")
+    if hasattr(kind, "normalise"):
+        L = kind.normalise(L)
+    return L

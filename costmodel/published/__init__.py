@@ -1,0 +1,112 @@
+"""The published record: every MAdds, params and accuracy figure from the papers,
+the TF-slim checkpoint tables, torchvision's and timm's metadata, with its source.
+
+The CSV files in this folder are transcriptions (see ``sources.csv`` for where
+each comes from); every row names its source, table and version.  Values are
+kept *as printed* (``"4.24"``, ``"569"``) because the printed precision is part
+of the evidence: :func:`printed_rule` says whether an exact count reproduces a
+printed figure by rounding, truncation or ceiling.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from pathlib import Path
+
+HERE = Path(__file__).parent
+COST_FILES = ("v1_paper.csv", "v2_paper.csv", "v3_paper.csv", "tfslim.csv", "torchvision.csv",
+              "timm.csv")
+UNIT_SCALE = {"M": 10 ** 6, "G": 10 ** 9, "1": 1}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One published model entry (a table row) with its cost figures as printed."""
+
+    source: str
+    table: str
+    version: str
+    label: str
+    arch: str
+    alpha: float | None
+    resolution: int | None
+    classes: int | None
+    madds: str
+    madds_unit: str
+    params: str
+    params_unit: str
+    top1: float | None
+    top5: float | None
+    note: str
+    file: str
+    line: int
+
+    @property
+    def key(self) -> str:
+        v = f" ({self.version})" if self.version else ""
+        return f"{self.source} {self.table}{v}: {self.label}"
+
+
+def _num(s: str, kind=float):
+    s = s.strip()
+    return kind(s) if s else None
+
+
+@lru_cache(maxsize=None)
+def rows() -> tuple[Row, ...]:
+    """Every published model entry, from every cost CSV."""
+    out = []
+    for name in COST_FILES:
+        with open(HERE / name, newline="", encoding="utf-8") as f:
+            for i, r in enumerate(csv.DictReader(f), start=2):
+                out.append(Row(source=r["source"], table=r["table"], version=r["version"],
+                               label=r["label"], arch=r["arch"], alpha=_num(r["alpha"]),
+                               resolution=_num(r["resolution"], int), classes=_num(r["classes"], int),
+                               madds=r["madds"].strip(), madds_unit=r["madds_unit"].strip(),
+                               params=r["params"].strip(), params_unit=r["params_unit"].strip(),
+                               top1=_num(r["top1"]), top5=_num(r["top5"]), note=r["note"],
+                               file=name, line=i))
+    return tuple(out)
+
+
+def table(name: str) -> list[dict]:
+    """A small table with its own columns (``v1_table2``, ``v1_table3``, ``v2_table3``, ``sources``)."""
+    with open(HERE / f"{name}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def sources() -> dict[str, dict]:
+    return {r["source"]: r for r in table("sources")}
+
+
+#: How a printed figure can come from an exact count, tried in this order.
+RULES = ("rounded", "truncated")
+
+
+def printed_rules(exact: int, printed: str, unit: str = "M") -> list[str]:
+    """Every way ``exact`` shows as ``printed`` (in ``unit``).
+
+    * ``rounded``: to the printed number of decimals, halves up;
+    * ``truncated``: the digits beyond the printed ones dropped (for these
+      positive counts the same as the floor, so "floored" is this rule too).
+    """
+    target = Decimal(printed)
+    places = Decimal(1).scaleb(target.as_tuple().exponent)
+    value = Decimal(exact) / UNIT_SCALE[unit]
+    return [name for name, mode in (("rounded", ROUND_HALF_UP), ("truncated", ROUND_DOWN))
+            if value.quantize(places, rounding=mode) == target]
+
+
+def printed_rule(exact: int, printed: str, unit: str = "M") -> str | None:
+    """The first of :data:`RULES` by which ``exact`` shows as ``printed``, or None."""
+    rules = printed_rules(exact, printed, unit)
+    return rules[0] if rules else None
+
+
+def at_precision(exact: int, printed: str, unit: str = "M") -> str:
+    """``exact`` written in ``unit`` with ``printed``'s number of decimals (rounded)."""
+    places = Decimal(1).scaleb(Decimal(printed).as_tuple().exponent)
+    return str((Decimal(exact) / UNIT_SCALE[unit]).quantize(places, rounding=ROUND_HALF_UP))

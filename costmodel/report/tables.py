@@ -1,0 +1,207 @@
+"""Frames and writers: a Costing as a pandas DataFrame, and that frame as text, CSV,
+Markdown, LaTeX or JSON (pandas' own writers).
+
+Counting is done elsewhere; this module only arranges numbers.  Every MAdds
+and params column header names its convention and unit, e.g.
+``MAdds (paper, MACs)``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+FORMATS = ("text", "csv", "markdown", "json", "latex")
+
+
+def shape_text(shape) -> str:
+    return "×".join(str(x) for x in shape)
+
+
+def layer_frame(costing, formulas: bool = True) -> pd.DataFrame:
+    """One row per layer: name, kind, shapes, params split, params and MAdds."""
+    rows = []
+    for r in costing.layers:
+        row = {"layer": r.name, "kind": r.kind, "input": shape_text(r.input),
+               "output": shape_text(r.output), "weights": r.weights, "biases": r.biases,
+               "norm params": r.norm_params, costing.params_label: r.params,
+               costing.madds_label: r.madds}
+        if formulas:
+            row["formula"] = r.formula
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def by_type_frame(costing) -> pd.DataFrame:
+    """MAdds and params per layer type with their shares (the V1 paper's Table 2)."""
+    groups: dict[str, list[int]] = {}
+    for r in costing.layers:
+        g = groups.setdefault(r.group, [0, 0])
+        g[0] += r.madds
+        g[1] += r.params
+    total_m, total_p = costing.totals.madds, costing.totals.params
+    rows = [{"type": name, costing.madds_label: m,
+             "MAdds %": round(100 * m / total_m, 2) if total_m else 0.0,
+             costing.params_label: p,
+             "params %": round(100 * p / total_p, 2) if total_p else 0.0}
+            for name, (m, p) in groups.items() if m or p]
+    rows.sort(key=lambda r: (-r[costing.madds_label], -r[costing.params_label]))
+    return pd.DataFrame(rows)
+
+
+def settings(costing) -> dict:
+    """What the numbers are: model, settings, convention and unit."""
+    h, w = costing.resolution
+    return {"arch": costing.name, "alpha": costing.alpha,
+            "resolution": h if h == w else [h, w], "classes": costing.classes,
+            "rounding": costing.rounding, "convention": costing.convention.name,
+            "unit": costing.unit}
+
+
+def render(frame: pd.DataFrame, fmt: str, *, title: str = "", totals: dict | None = None,
+           meta: dict | None = None, notes: list[str] | None = None, key: str = "rows") -> str:
+    """A frame in one of :data:`FORMATS`.  Text and Markdown get a title and totals
+    lines; JSON is ``{"meta"..., "totals": ..., "layers": [...]}``; CSV and LaTeX
+    are the bare table (pandas' writers).  ``key`` names the JSON list."""
+    notes = notes or []
+    if fmt == "csv":
+        return frame.to_csv(index=False)
+    if fmt == "latex":
+        return frame.to_latex(index=False)
+    if fmt == "json":
+        doc = dict(meta or {})
+        if totals is not None:
+            doc["totals"] = totals
+        doc[key] = json.loads(frame.to_json(orient="records", force_ascii=False))
+        if notes:
+            doc["notes"] = notes
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "markdown":
+        out = [f"**{title}**", ""] if title else []
+        out.append(frame.to_markdown(index=False, floatfmt=",.2f", intfmt=","))
+        if totals:
+            out += ["", "Total: " + ", ".join(f"{k} = {v:,}" if isinstance(v, int) else f"{k} = {v}"
+                                              for k, v in totals.items())]
+        out += [f"\n{n}" for n in notes]
+        return "\n".join(out) + "\n"
+    if fmt == "text":
+        out = [title] if title else []
+        formatters = {c: (lambda v: f"{v:,}") for c in frame.columns
+                      if pd.api.types.is_integer_dtype(frame[c])}
+        formatters.update({c: _float_text for c in frame.columns
+                           if pd.api.types.is_float_dtype(frame[c])})
+        out.append(frame.to_string(index=False, formatters=formatters, na_rep=""))
+        if totals:
+            out.append("total: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
+                                             for k, v in totals.items()))
+        out += notes
+        return "\n".join(out) + "\n"
+    from ..errors import UsageError
+    raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+def _float_text(v) -> str:
+    if v != v:          # NaN: an empty cell
+        return ""
+    return ("%.4f" % v).rstrip("0").rstrip(".")
+
+
+def costing_totals(costing) -> dict:
+    return {costing.params_label: costing.totals.params,
+            costing.madds_label: costing.totals.madds}
+
+
+# --------------------------------------------------------------------------- command outputs
+
+def machine_frame(costing, formulas: bool = True) -> pd.DataFrame:
+    """The per-layer frame with JSON-friendly column names (``name``, ``params``, ``madds``)."""
+    rows = []
+    for r in costing.layers:
+        row = {"name": r.name, "kind": r.kind, "input": list(r.input), "output": list(r.output),
+               "weights": r.weights, "biases": r.biases, "norm_params": r.norm_params,
+               "params": r.params, "madds": r.madds}
+        if formulas:
+            row["formula"] = r.formula
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def table_text(costing, fmt: str = "text", *, by_type: bool = False, formulas: bool = False,
+               law=None) -> str:
+    """What ``costmodel table`` prints: per-layer rows (or the by-type summary),
+    totals, and the closed form in α and ρ."""
+    from ..sweep import law_error
+    meta = settings(costing)
+    notes = []
+    if law is not None:
+        rho = costing.resolution[0] / law.base_resolution
+        err = law_error(law, costing.alpha, costing.resolution[0], costing.totals.madds)
+        predicted = law.predict(costing.alpha, costing.resolution[0])[0]
+        notes.append(f"closed form: {law.text()}; at α = {costing.alpha:g}, ρ = {rho:.4g}: "
+                     f"{predicted:,.0f} ({err:+.2f}% against the exact {costing.totals.madds:,})")
+    if by_type:
+        frame = by_type_frame(costing)
+        notes += by_type_notes(costing, frame)
+        if fmt == "json":
+            frame = frame.rename(columns={costing.madds_label: "madds", costing.params_label: "params",
+                                          "MAdds %": "madds_pct", "params %": "params_pct"})
+    elif fmt == "json":
+        frame = machine_frame(costing, formulas=formulas)
+    else:
+        frame = layer_frame(costing, formulas=formulas)
+    if fmt == "json":
+        totals = {"params": costing.totals.params, "madds": costing.totals.madds}
+        if law is not None:
+            meta["closed_form"] = law.text()
+        return render(frame, fmt, totals=totals, meta=meta, notes=notes,
+                      key="rows" if by_type else "layers")
+    return render(frame, fmt, title=costing.describe(), totals=costing_totals(costing), notes=notes)
+
+
+def by_type_notes(costing, frame) -> list[str]:
+    """Beside a by-type table of a model the V1 paper tabulates (Table 2): the printed shares."""
+    if costing.name != "mobilenet_v1" or costing.alpha != 1.0 or costing.convention.name != "paper":
+        return []
+    from ..published import table
+    notes = ["V1 paper, Table 2 (printed): " + "; ".join(
+        f"{r['type']} {r['madds_pct']}% MAdds, {r['params_pct']}% params" for r in table("v1_table2"))]
+    computed = dict(zip(frame["type"], frame["MAdds %"]))
+    for r in table("v1_table2"):
+        got = computed.get(r["type"])
+        if got is not None and f"{got:.2f}" != r["madds_pct"] and r["note"]:
+            notes.append(f"{r['type']}: computed {got:.2f}% MAdds, printed {r['madds_pct']}%: {r['note']}")
+    return notes
+
+
+def list_frame() -> pd.DataFrame:
+    """The built-in architectures with their paper-convention totals at α = 1, 224."""
+    from .. import count
+    from ..spec import builtin_names, load
+    rows = []
+    for name in builtin_names():
+        spec = load(name)
+        t = count(name).totals
+        rows.append({"name": name, "title": spec.title, "MAdds (paper, MACs)": t.madds,
+                     "params (paper)": t.params, "source": spec.source})
+    return pd.DataFrame(rows)
+
+
+def sweep_text(rows: list[dict], fmt: str, *, arch: str, convention: str, unit: str,
+               law=None) -> str:
+    from ..conventions import unit_label
+    frame = pd.DataFrame(rows)
+    labels = {"params": f"params ({convention})", "madds": f"MAdds ({convention}, {unit_label(unit)})",
+              "closed form": "closed form"}
+    meta = {"arch": arch, "convention": convention, "unit": unit}
+    notes = [f"closed form: {law.text()}"] if law is not None else []
+    if fmt == "json":
+        if law is not None:
+            meta["closed_form"] = law.text()
+        return render(frame, fmt, meta=meta)
+    return render(frame.rename(columns=labels), fmt,
+                  title=f"{arch}: exact {convention} counts over α × resolution", notes=notes)
+
+
+def ratio_text(rows: list[dict], fmt: str, title: str) -> str:
+    return render(pd.DataFrame(rows), fmt, title=title)

@@ -1,0 +1,362 @@
+"""The spec language: architectures as data, in TOML or JSON.
+
+A spec is a table with these keys (only ``layers`` is required)::
+
+    name    = "mobilenet_v2"              # defaults to the file name
+    title   = "MobileNetV2"
+    source  = "Sandler et al., arXiv:1801.04381v4, Table 2"
+    classes = 1000                        # width of `out = "classes"`
+    input   = { channels = 3, resolution = 224 }
+    width   = { tf = "make_divisible", torchvision = "make_divisible" }
+    defaults = { act = "relu6" }          # fields every layer type that has them gets
+    [defaults.bneck]                      # fields for one type only
+    se_gate = "hsigmoid"
+
+    layers = [
+      { type = "conv", k = 3, out = 32, s = 2 },
+      { type = "bottleneck", columns = ["t", "c", "n", "s"], rows = [
+          [1, 16, 1, 1],
+          [6, 24, 2, 2] ] },
+      { repeat = 5, layers = [ { type = "dw" }, { type = "conv", k = 1, out = 512 } ] },
+      { residual = true, layers = [ ... ] },   # adds the group's input to its output
+      { type = "avgpool" },
+      { type = "fc", out = "classes" },
+    ]
+
+Each entry of ``layers`` is a layer (``type`` is a layer kind from
+``costmodel.layers``), a block (``bottleneck``, ``bneck``: see ``blocks.py``),
+a table (``columns`` + ``rows`` give one entry per row, the entry's other keys
+shared by all rows), a ``repeat`` group or a ``residual`` group.  Names default
+to the type and a running number (``conv0``, ``bneck3``); a block's layers are
+named ``<block>.expand``, ``<block>.dw``, ``<block>.se``, ``<block>.project``
+and ``<block>.add``.
+
+Every mistake is a :class:`~costmodel.errors.SpecError` naming the file, the
+layer and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError
+from ..layers import KINDS, parse_fields, parse_layer, positive_int
+from ..scaling import POLICIES, ROUNDINGS
+from .blocks import BLOCKS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+BUILTIN_DIR = Path(__file__).parent / "builtin"
+TOP_LEVEL = ("name", "title", "source", "notes", "family", "paper", "classes", "input",
+             "width", "defaults", "layers")
+NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+@dataclass
+class Node:
+    """One item of a flattened spec: a layer, a block, or a residual group's ends."""
+
+    op: str            # "layer", "block", "begin" or "end"
+    type: str          # the layer kind or block type ("" for begin/end)
+    name: str
+    fields: dict = field(default_factory=dict)
+    repeat_index: int = 0
+
+
+@dataclass
+class Spec:
+    """A parsed spec: metadata and the flattened list of nodes."""
+
+    name: str
+    nodes: list[Node]
+    title: str = ""
+    source: str = ""
+    notes: str = ""
+    family: str = ""
+    paper: dict = field(default_factory=dict)
+    classes: int = 1000
+    input: tuple[int, int, int] = (3, 224, 224)
+    rounding: dict = field(default_factory=lambda: {p: "make_divisible" for p in POLICIES})
+    file: str | None = None
+    data: dict = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return self.file or self.name
+
+
+def builtin_names() -> list[str]:
+    """The built-in architectures, by name."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml"))
+
+
+def read_file(path: Path) -> dict:
+    """Read a TOML or JSON spec file into a dict (errors name the file)."""
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError("no such file", file=where) from None
+    except IsADirectoryError:
+        raise SpecError("is a directory, not a spec file", file=where) from None
+    except OSError as e:
+        raise SpecError(f"cannot read: {e.strerror}", file=where) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SpecError("not a text file (not UTF-8)", file=where) from None
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SpecError(f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})",
+                            file=where) from None
+    elif path.suffix.lower() == ".toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise SpecError(f"not valid TOML: {e}", file=where) from None
+    else:
+        raise SpecError("unknown file type: use a .toml or .json spec", file=where)
+    if not isinstance(data, dict):
+        raise SpecError("a spec must be a table (a JSON object) with a 'layers' list", file=where)
+    return data
+
+
+_BUILTIN_CACHE: dict[str, Spec] = {}
+
+
+def load(source: Any) -> Spec:
+    """A :class:`Spec` from a built-in name, a ``.toml``/``.json`` path, a dict or a Spec."""
+    if isinstance(source, Spec):
+        return source
+    if isinstance(source, dict):
+        return parse(source)
+    if isinstance(source, Path) or isinstance(source, str):
+        s = str(source)
+        if isinstance(source, str) and s in builtin_names():
+            if s not in _BUILTIN_CACHE:
+                path = BUILTIN_DIR / f"{s}.toml"
+                _BUILTIN_CACHE[s] = parse(read_file(path), file=f"{s}.toml", default_name=s)
+            return _BUILTIN_CACHE[s]
+        path = Path(s)
+        if path.suffix.lower() in (".toml", ".json") or path.exists() or "/" in s or "\\" in s:
+            return parse(read_file(path), file=s, default_name=path.stem)
+        from ..errors import UsageError
+        raise UsageError(f"unknown architecture {s!r}: use one of {', '.join(builtin_names())}, "
+                         f"or a .toml/.json spec file")
+    raise SpecError(f"cannot read a spec from {type(source).__name__}")
+
+
+def _require(cond, msg, **where):
+    if not cond:
+        raise SpecError(msg, **where)
+
+
+def parse(data: dict, *, file: str | None = None, default_name: str = "spec") -> Spec:
+    """Check a spec's data and flatten its layers into nodes."""
+    try:
+        return _parse(data, file, default_name)
+    except SpecError as e:
+        raise e.located(file=file) from None
+
+
+def _parse(data, file, default_name) -> Spec:
+    for key in data:
+        _require(key in TOP_LEVEL, f"unknown top-level field (known: {', '.join(TOP_LEVEL)})",
+                 field=key)
+    _require("layers" in data, "missing: a spec needs a 'layers' list", field="layers")
+    name = data.get("name", default_name)
+    _require(isinstance(name, str) and name, "must be text", field="name")
+    for key in ("title", "source", "notes", "family"):
+        _require(isinstance(data.get(key, ""), str), "must be text", field=key)
+
+    classes = data.get("classes", 1000)
+    positive_int(classes, "classes")
+
+    inp = data.get("input", {})
+    _require(isinstance(inp, dict), "must be a table {channels = 3, resolution = 224}", field="input")
+    for key in inp:
+        _require(key in ("channels", "resolution"), "unknown field (use channels, resolution)",
+                 field=f"input.{key}")
+    channels = positive_int(inp.get("channels", 3), "input.channels")
+    res = inp.get("resolution", 224)
+    if isinstance(res, list):
+        _require(len(res) == 2, "must be one number or [height, width]", field="input.resolution")
+        h, w = (positive_int(x, "input.resolution") for x in res)
+    else:
+        h = w = positive_int(res, "input.resolution")
+
+    width = data.get("width", {})
+    _require(isinstance(width, dict), "must be a table {tf = ..., torchvision = ...}", field="width")
+    rounding = {p: "make_divisible" for p in POLICIES}
+    for key, value in width.items():
+        _require(key in POLICIES, f"unknown rounding policy (use {', '.join(POLICIES)})",
+                 field=f"width.{key}")
+        _require(value in ROUNDINGS, f"unknown rounding function {value!r} "
+                 f"(use {', '.join(ROUNDINGS)})", field=f"width.{key}")
+        rounding[key] = value
+
+    paper = data.get("paper", {})
+    _require(isinstance(paper, dict), "must be a table", field="paper")
+
+    defaults = data.get("defaults", {})
+    _require(isinstance(defaults, dict), "must be a table", field="defaults")
+    for key, value in defaults.items():
+        if isinstance(value, dict):
+            _require(key in KINDS or key in BLOCKS, "unknown layer or block type", field=f"defaults.{key}")
+            fields = KINDS[key].fields if key in KINDS else BLOCKS[key]["fields"]
+            for sub in value:
+                _require(sub in fields, f"unknown field for a '{key}'", field=f"defaults.{key}.{sub}")
+
+    walker = _Walker(defaults)
+    layers = data["layers"]
+    _require(isinstance(layers, list) and layers, "must be a non-empty list of layers", field="layers")
+    walker.walk(layers, "")
+    return Spec(name=name, nodes=walker.nodes, title=data.get("title", ""),
+                source=data.get("source", ""), notes=data.get("notes", ""),
+                family=data.get("family", ""), paper=paper, classes=classes,
+                input=(channels, h, w), rounding=rounding, file=file, data=data)
+
+
+class _Walker:
+    """Flattens tables, repeat groups, residual groups and blocks into nodes."""
+
+    def __init__(self, defaults: dict):
+        self.defaults = defaults
+        self.counters: Counter = Counter()
+        self.nodes: list[Node] = []
+        self.names: set[str] = set()
+
+    def _defaults_for(self, type_: str) -> dict:
+        out = {k: v for k, v in self.defaults.items() if not isinstance(v, dict)}
+        out.update(self.defaults.get(type_, {}))
+        return out
+
+    def _name(self, entry: dict, type_: str, prefix: str) -> str:
+        given = entry.get("name")
+        if given is None:
+            name = f"{type_}{self.counters[type_]}"
+            self.counters[type_] += 1
+        else:
+            _require(isinstance(given, str) and NAME.match(given),
+                     "must be letters, digits, '_' or '-'", layer=str(given), field="name")
+            name = given
+        return prefix + name
+
+    def _claim(self, name: str):
+        _require(name not in self.names, "the same name is used twice", layer=name, field="name")
+        self.names.add(name)
+
+    def walk(self, entries: list, prefix: str):
+        for i, entry in enumerate(entries):
+            where = f"#{i + 1}" if not prefix else f"{prefix}#{i + 1}"
+            _require(isinstance(entry, dict), f"each layer must be a table, got {entry!r}", layer=where)
+            if "repeat" in entry:
+                self._repeat(entry, prefix, where)
+            elif "residual" in entry and "layers" in entry:
+                self._residual(entry, prefix, where)
+            elif "columns" in entry or "rows" in entry:
+                self._table(entry, prefix, where)
+            else:
+                self._single(entry, prefix, where)
+
+    def _repeat(self, entry, prefix, where):
+        for key in entry:
+            _require(key in ("repeat", "layers"), "a repeat group has only 'repeat' and 'layers'",
+                     layer=where, field=key)
+        n = entry["repeat"]
+        try:
+            positive_int(n, "repeat")
+        except SpecError as e:
+            raise e.located(layer=where) from None
+        sub = entry.get("layers")
+        _require(isinstance(sub, list) and sub, "must be a non-empty list", layer=where, field="layers")
+        for _ in range(n):
+            self.walk(sub, prefix)
+
+    def _residual(self, entry, prefix, where):
+        for key in entry:
+            _require(key in ("residual", "layers", "name"),
+                     "a residual group has only 'residual', 'name' and 'layers'", layer=where, field=key)
+        _require(entry["residual"] is True, "must be true", layer=where, field="residual")
+        name = self._name(entry, "residual", prefix)
+        self._claim(name)
+        sub = entry["layers"]
+        _require(isinstance(sub, list) and sub, "must be a non-empty list", layer=name, field="layers")
+        self.nodes.append(Node("begin", "", name))
+        self.walk(sub, name + ".")
+        self.nodes.append(Node("end", "", name))
+
+    def _table(self, entry, prefix, where):
+        columns, rows = entry.get("columns"), entry.get("rows")
+        _require(isinstance(columns, list) and columns and all(isinstance(c, str) for c in columns),
+                 "must be a list of field names", layer=where, field="columns")
+        _require(isinstance(rows, list) and rows, "must be a non-empty list of rows", layer=where,
+                 field="rows")
+        shared = {k: v for k, v in entry.items() if k not in ("columns", "rows")}
+        for j, row in enumerate(rows):
+            _require(isinstance(row, list) and len(row) == len(columns),
+                     f"row {j + 1} must have {len(columns)} values ({', '.join(columns)}), got {row!r}",
+                     layer=where, field="rows")
+            self._single({**shared, **dict(zip(columns, row))}, prefix, f"{where} row {j + 1}")
+
+    def _single(self, entry, prefix, where):
+        _require("type" in entry, "missing: each layer needs a 'type'", layer=where, field="type")
+        type_ = entry["type"]
+        if type_ in KINDS:
+            name = self._name(entry, type_, prefix)
+            self._claim(name)
+            try:
+                L = parse_layer(KINDS[type_], entry, self._defaults_for(type_))
+            except SpecError as e:
+                raise e.located(layer=name) from None
+            L["name"] = name
+            self.nodes.append(Node("layer", type_, name, L))
+        elif type_ in BLOCKS:
+            self._block(entry, type_, prefix, where)
+        else:
+            known = ", ".join(sorted(KINDS) + sorted(BLOCKS))
+            raise SpecError(f"unknown layer type {type_!r} (known: {known})", layer=where, field="type")
+
+    def _block(self, entry, type_, prefix, where):
+        block = BLOCKS[type_]
+        fields = block["fields"]
+        defaults = self._defaults_for(type_)
+        given_name = entry.get("name")
+        repeat_key = block["repeat"]
+        n = 1
+        if repeat_key and repeat_key in entry:
+            try:
+                n = fields[repeat_key].parse(entry[repeat_key], repeat_key)
+            except SpecError as e:
+                raise e.located(layer=str(given_name or where)) from None
+        for r in range(n):
+            if given_name is not None and n != 1:
+                name = self._name({**entry, "name": f"{given_name}_{r}"}, type_, prefix)
+            else:
+                name = self._name(entry, type_, prefix)
+            self._claim(name)
+            try:
+                B = parse_fields(fields, entry, defaults, f"a '{type_}' block")
+                for key in block["required"]:
+                    if B[key] is None:
+                        raise SpecError(f"missing: a '{type_}' block needs '{key}'", field=key)
+            except SpecError as e:
+                raise e.located(layer=name) from None
+            B["name"] = name
+            self.nodes.append(Node("block", type_, name, B, repeat_index=r))
+
+
+def layer_entry(node_fields: dict) -> dict:
+    """A node's fields as a spec entry (the inverse of parsing), for writing specs."""
+    return {k: v for k, v in node_fields.items() if v is not None}

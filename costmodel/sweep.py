@@ -1,0 +1,200 @@
+"""Width and resolution sweeps, and the closed-form α/ρ law beside the exact count.
+
+The MobileNet paper says the width multiplier α reduces cost "by roughly α²"
+and the resolution multiplier ρ "by ρ²".  Exactly, each layer's MAdds is a
+monomial: ``Kh·Kw·M·N·Ho·Wo`` scales with α² ρ² when both M and N are thinned,
+with α ρ² for a depthwise layer or the first convolution (3 input channels are
+not thinned), with α for the classifier (N = classes is not thinned), not at
+all for a fixed-width head.  Summing the base model's (α = 1, ρ = 1) layers by
+their exponents gives the closed form::
+
+    MAdds(α, ρ) ≈ A·α²ρ² + B·αρ² + C·α + D
+
+It is exact up to the channel rounding (``round(α·c)``) and the integer
+arithmetic of strided sizes; :func:`law_error` measures that error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .conventions import Facts, get as get_convention, unit_factor
+from .engine import channel_values, facts_at, plan_for
+from .errors import UsageError
+from .layers import FACTS
+from .scaling import POLICIES, check_alpha, check_policy
+
+SUPERSCRIPT = {0: "", 1: "", 2: "²", 3: "³", 4: "⁴"}
+
+
+class Poly(dict):
+    """A polynomial in α and ρ: ``{(a, b): coefficient}`` for coefficient·α^a·ρ^b."""
+
+    def __add__(self, other):
+        out = Poly(self)
+        if isinstance(other, Poly):
+            for k, v in other.items():
+                out[k] = out.get(k, 0) + v
+        elif other:
+            out[(0, 0)] = out.get((0, 0), 0) + other
+        return out
+
+    __radd__ = __add__
+
+    def __mul__(self, k):
+        return Poly({e: v * k for e, v in self.items()})
+
+    __rmul__ = __mul__
+
+    def __call__(self, alpha: float, rho: float) -> float:
+        return sum(v * alpha ** a * rho ** b for (a, b), v in self.items())
+
+    def terms(self):
+        return sorted(((e, v) for e, v in self.items() if v), key=lambda t: (-t[0][0] - t[0][1], -t[0][0]))
+
+    def text(self, scale: float = 1e6, suffix: str = "M") -> str:
+        parts = []
+        for (a, b), v in self.terms():
+            mono = ("α" + SUPERSCRIPT[a] if a else "") + ("ρ" + SUPERSCRIPT[b] if b else "")
+            parts.append(f"{v / scale:,.2f}{suffix}" + (f"·{mono}" if mono else ""))
+        return " + ".join(parts) or "0"
+
+
+@dataclass
+class ScalingLaw:
+    """The closed form of one model's MAdds and params in α and ρ."""
+
+    arch: str
+    madds: Poly
+    params: Poly
+    base_resolution: int
+    convention: str
+    unit: str
+
+    def predict(self, alpha: float, resolution: int) -> tuple[float, float]:
+        rho = resolution / self.base_resolution
+        return self.madds(alpha, rho), self.params(alpha, rho)
+
+    def text(self) -> str:
+        return (f"MAdds ≈ {self.madds.text()}   params ≈ {self.params.text()}   "
+                f"(ρ = resolution / {self.base_resolution})")
+
+
+def _scales(plan, alpha: float, policy: str):
+    """Which channel entries thin with α, and which sizes shrink with ρ."""
+    p_i = POLICIES.index(policy)
+    ch = []
+    for roles, base, ref, ratio in plan.ch:
+        role = roles[p_i]
+        if role in ("fixed", "classes"):
+            ch.append(False)
+        elif role == "scaled":
+            ch.append(True)
+        elif role == "grow":
+            ch.append(alpha > 1.0)
+        else:                       # input_ratio, input_round, squeeze follow their input
+            ch.append(ch[ref])
+    sp = []
+    for entry in plan.sp:
+        sp.append(entry[0] == "input" or (entry[0] == "conv" and sp[entry[1]]))
+    return np.array(ch), np.array(sp)
+
+
+def scaling_law(arch, *, alpha: float = 1.0, classes: int | None = None, rounding: str = "tf",
+                convention: str = "paper", unit: str | None = None) -> ScalingLaw:
+    """The closed form: each layer's base cost grouped by its exponents of α and ρ.
+
+    The exponents are measured, not assumed: every fact is a monomial in the
+    channel counts and sizes, so doubling every thinned channel (resp. every
+    shrinking size) multiplies it by exactly ``2^a`` (resp. ``2^b``).
+    """
+    plan = plan_for(arch)
+    alpha = check_alpha(alpha)
+    check_policy(rounding)
+    conv = get_convention(convention)
+    factor = unit_factor(conv.unit, unit)
+    classes = plan.spec.classes if classes is None else classes
+    ch_base = channel_values(plan, 1.0, classes, rounding)
+    sp_base = np.array(plan.sp_base, dtype=np.int64)
+    ch_s, sp_s = _scales(plan, alpha, rounding)
+    F1, _ = facts_at(plan, ch_base, sp_base)
+    Fa, _ = facts_at(plan, ch_base * np.where(ch_s, 2, 1), sp_base)
+    Fr, _ = facts_at(plan, ch_base, sp_base * np.where(sp_s, 2, 1))
+    polys = []
+    for row in range(len(FACTS)):
+        p = Poly()
+        for base, va, vr in zip(F1[row], Fa[row], Fr[row]):
+            base, va, vr = int(base), int(va), int(vr)
+            if base == 0:
+                continue
+            a, b = _exponent(va, base), _exponent(vr, base)
+            p[(a, b)] = p.get((a, b), 0) + base
+        polys.append(p)
+    f = Facts(polys)
+    return ScalingLaw(plan.name, Poly(conv.madds(f)) * factor, Poly(conv.params(f)),
+                      plan.spec.input[1], conv.name, unit or conv.unit)
+
+
+def _exponent(scaled: int, base: int) -> int:
+    for e in range(5):
+        if scaled == base * 2 ** e:
+            return e
+    raise AssertionError(f"not a monomial: {base} -> {scaled}")  # pragma: no cover
+
+
+def law_error(law: ScalingLaw, alpha: float, resolution: int, exact_madds: int) -> float:
+    """Relative error of the closed form against the exact MAdds, in percent."""
+    predicted, _ = law.predict(alpha, resolution)
+    return 100.0 * (predicted - exact_madds) / exact_madds if exact_madds else 0.0
+
+
+def parse_list(text: str, kind, what: str) -> list:
+    """``"0.25,0.5,1.0"`` (or ``"0.25:1.0:0.25"`` start:stop:step, inclusive) to a list."""
+    items = []
+    try:
+        for part in str(text).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if ":" in part:
+                start, stop, step = (float(x) for x in part.split(":"))
+                if step <= 0:
+                    raise ValueError
+                n = int(round((stop - start) / step)) + 1
+                items += [kind(round(start + i * step, 10)) for i in range(max(n, 0))]
+            else:
+                items.append(kind(part) if kind is float else int(part))
+    except ValueError:
+        raise UsageError(f"{what} must be a comma-separated list of numbers "
+                         f"(or start:stop:step), got {text!r}") from None
+    if not items:
+        raise UsageError(f"{what} is empty")
+    return items
+
+
+def sweep(arch, alphas, resolutions, *, classes=None, rounding="tf", convention="paper",
+          unit=None):
+    """Exact params and MAdds over an α × resolution grid, with the closed form's error.
+
+    Returns a list of dicts (one per grid point), in α-major order.
+    """
+    from . import count
+    laws = {}
+    rows = []
+    for a in alphas:
+        a = check_alpha(a)
+        key = a > 1.0
+        if key not in laws:
+            laws[key] = scaling_law(arch, alpha=a, classes=classes, rounding=rounding,
+                                    convention=convention, unit=unit)
+        law = laws[key]
+        for r in resolutions:
+            c = count(arch, alpha=a, resolution=r, classes=classes, rounding=rounding,
+                      convention=convention, unit=unit)
+            predicted, _ = law.predict(a, r)
+            rows.append({"alpha": a, "resolution": r, "params": c.totals.params,
+                         "madds": c.totals.madds, "closed form": int(round(predicted)),
+                         "error %": round(law_error(law, a, r, c.totals.madds), 2)})
+    return rows
