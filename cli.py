@@ -13,8 +13,13 @@ import click
 
 from costmodel.errors import CostmodelError
 
+from costmodel.conventions import CONVENTIONS as _CONVENTIONS
+
 FORMATS = ("text", "csv", "markdown", "json", "latex")
-CONVENTIONS = ("paper", "pytorch", "slim-v1", "keras")
+CONVENTIONS = tuple(_CONVENTIONS)
+MODEL_HELP = ("MODEL is a built-in architecture (see `costmodel list`), a .toml/.json spec file, "
+              "torchvision:NAME (built with weights=None) or path/to/file.py:callable (a class or "
+              "factory returning an nn.Module); the last two need the 'torch' extra.")
 
 
 class Main(click.Group):
@@ -55,10 +60,14 @@ def model_options(f):
     f = click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
                      help="Show MAdds in MACs (one multiply-accumulate = 1) or FLOPs (= 2). "
                           "Default: the convention's own unit.")(f)
+    f = click.option("--kwargs", "kwargs", default=None,
+                     help="Keyword arguments for a torchvision:NAME or file.py:callable MODEL, "
+                          "as key=value,... (e.g. width_mult=0.75).")(f)
     f = click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True,
                      help="What the numbers count: paper = conv + FC MACs and weights only; "
                           "pytorch = params as sum(p.numel()) of the model built from the spec; "
-                          "slim-v1 / keras = params with TF-slim's / Keras's batch-norm variables.")(f)
+                          "fvcore = fvcore's rules (batch norm, pooling); slim-v1 / keras = params "
+                          "with TF-slim's / Keras's batch-norm variables.")(f)
     f = click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf",
                      show_default=True,
                      help="How α rounds channel counts: tf = the TF-slim reference code behind the "
@@ -81,8 +90,9 @@ def model_options(f):
 def main():
     """Exact parameters and mult-adds (MAdds) of every layer of a CNN, without running it.
 
-    MODEL is a built-in architecture (see `costmodel list`) or a .toml/.json spec file.
-    Every number names its convention (paper, pytorch, ...) and unit (MACs or FLOPs).
+    MODEL is a built-in architecture (see `costmodel list`), a .toml/.json spec file,
+    torchvision:NAME or path/to/file.py:callable (the last two need the 'torch' extra).
+    Every number names its convention (paper, pytorch, fvcore, ...) and unit (MACs or FLOPs).
 
     \b
     Examples:
@@ -92,6 +102,8 @@ def main():
       costmodel table my_net.toml --format markdown --out my_net.md
       costmodel sweep mobilenet_v3_large --alpha 0.35,0.5,0.75,1.0 --resolution 128:224:32
       costmodel ratio
+      costmodel table torchvision:mobilenet_v3_large --kwargs width_mult=0.75
+      costmodel crosscheck mobilenet_v2 --resolution 160
     """
 
 
@@ -112,22 +124,24 @@ def list_cmd(fmt):
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically) instead of printing.")
-def table(model, alpha, resolution, rho, classes, rounding, convention, unit, by_type, formulas,
-          fmt, out):
+def table(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit, by_type,
+          formulas, fmt, out):
     """Per-layer cost table of MODEL: shapes, weights, biases, norm params, params and MAdds.
 
     Text and Markdown end with the totals and the closed form of the MAdds in α and ρ
-    (which layers scale with α²ρ², αρ², α, ...) against the exact count.
+    (which layers scale with α²ρ², αρ², α, ...) against the exact count. For a PyTorch
+    MODEL they list the operations the engine has no formula for.
     """
     import costmodel
     from costmodel.report.tables import table_text
     from costmodel.scaling import resolution_from
     from costmodel.sweep import scaling_law
+    from costmodel.torch_bridge import is_model_ref, parse_kwargs
     res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
     c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
-                        convention=convention, unit=unit)
-    law = scaling_law(model, alpha=alpha, classes=classes, rounding=rounding, convention=convention,
-                      unit=unit)
+                        convention=convention, unit=unit, kwargs=parse_kwargs(kwargs))
+    law = None if is_model_ref(model) else scaling_law(
+        model, alpha=alpha, classes=classes, rounding=rounding, convention=convention, unit=unit)
     emit(table_text(c, fmt, by_type=by_type, formulas=formulas, law=law), out)
 
 
@@ -194,6 +208,35 @@ def ratio(model, kernel, in_channels, out_channels, size, alpha, rho, resolution
         rows = model_pairs(c)
         title = f"{c.describe()}: depthwise + pointwise pairs vs standard convolutions (MACs)"
     click.echo(ratio_text(rows, fmt, title), nl=False)
+
+
+@main.command()
+@click.argument("model")
+@click.option("--resolution", "-r", type=int, default=None, help="Input resolution [default: 224].")
+@click.option("--alpha", "-a", type=float, default=1.0, show_default=True,
+              help="Width multiplier (specs only).")
+@click.option("--classes", type=int, default=None, help="Classifier width (specs only).")
+@click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True,
+              help="Width rounding (specs only).")
+@click.option("--kwargs", "kwargs", default=None,
+              help="key=value,... for a torchvision:NAME or file.py:callable MODEL.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+def crosscheck(model, resolution, alpha, classes, rounding, kwargs, fmt):
+    """Every layer of MODEL: the engine (fvcore convention) against fvcore, module by module.
+
+    A spec is built as a PyTorch model; a PyTorch model is extracted by running it once.
+    fvcore (FlopCountAnalysis) counts the same nn.Module. Prints engine and fvcore counts per
+    module with their difference, the totals, the operators fvcore skipped, and exits 0 when
+    every module, the total and the parameters agree, 1 otherwise. Needs the 'torch' extra.
+    """
+    from costmodel.crosscheck import crosscheck as run_crosscheck, report_text
+    from costmodel.scaling import resolution_from
+    from costmodel.torch_bridge import parse_kwargs
+    res = resolution_from(resolution) if resolution is not None else None
+    cc = run_crosscheck(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
+                        kwargs=parse_kwargs(kwargs))
+    click.echo(report_text(cc, fmt), nl=False)
+    return 0 if cc.agrees else 1
 
 
 @main.command()

@@ -22,19 +22,31 @@ __version__ = "0.1.0"
 
 
 def count(model, *, alpha: float = 1.0, resolution=None, classes: int | None = None,
-          rounding: str = "tf", convention: str = "paper", unit: str | None = None) -> Costing:
+          rounding: str = "tf", convention: str = "paper", unit: str | None = None,
+          kwargs: dict | None = None, channels: int = 3) -> Costing:
     """Count a model's parameters and MAdds, per layer and in total.
 
     ``model`` is a built-in name (``costmodel.builtin_names()``), a ``.toml`` or
-    ``.json`` spec file, a spec dict, or a compiled plan.  ``alpha`` is the
-    width multiplier, ``resolution`` the input size (an int, or (h, w); default
-    the spec's, 224 for the built-ins), ``classes`` the classifier width
-    (default the spec's, 1000 for the built-ins), ``rounding`` the width
-    rounding policy (``tf`` or ``torchvision``) and ``convention`` what the
-    numbers include (``paper``, ``pytorch``, ...; see ``costmodel.conventions``).
+    ``.json`` spec file, a spec dict, a compiled plan, a PyTorch ``nn.Module``,
+    ``"torchvision:NAME"`` or ``"path/to/file.py:callable"`` (built with
+    ``kwargs``; both need the ``torch`` extra).  ``alpha`` is the width
+    multiplier, ``resolution`` the input size (an int, or (h, w); default the
+    spec's, 224 for the built-ins), ``classes`` the classifier width (default
+    the spec's, 1000 for the built-ins), ``rounding`` the width rounding policy
+    (``tf`` or ``torchvision``) and ``convention`` what the numbers include
+    (``paper``, ``pytorch``, ``fvcore``, ...; see ``costmodel.conventions``).
+
+    A PyTorch model is run once at ``resolution`` to extract its layers; ``alpha``,
+    ``classes`` and ``rounding`` do not apply to it (build it with its own width
+    argument instead), ``channels`` is its input's channels (3), and the
+    operations the engine has no formula for are in ``Costing.unsupported``.
     """
     from .engine import evaluate, plan_for
+    from .torch_bridge import is_model_ref, is_module
 
+    if is_module(model) or is_model_ref(model):
+        return count_module(model, resolution=resolution, convention=convention, unit=unit,
+                            kwargs=kwargs, alpha=alpha, classes=classes, channels=channels)
     plan = plan_for(model)
     F, shapes, res, classes = evaluate(plan, alpha=alpha, resolution=resolution,
                                        classes=classes, rounding=rounding)
@@ -42,5 +54,29 @@ def count(model, *, alpha: float = 1.0, resolution=None, classes: int | None = N
                    rounding=rounding, convention=convention, unit=unit)
 
 
-__all__ = ["count", "builtin_names", "Costing", "LayerRecord", "Totals", "CostmodelError",
+def count_module(model, *, resolution=None, convention: str = "paper", unit: str | None = None,
+                 kwargs: dict | None = None, alpha: float = 1.0, classes=None,
+                 channels: int = 3) -> Costing:
+    """Count a PyTorch model (or a ``torchvision:``/``file.py:`` reference) by running it once."""
+    from .engine import evaluate, plan_for
+    from .errors import UsageError
+    from .torch_bridge import extract, is_module, load_model
+    if alpha != 1.0 or classes is not None:
+        raise UsageError("alpha and classes apply to specs; a PyTorch model has its own widths "
+                         "(build it with its width argument, e.g. --kwargs width_mult=0.75)")
+    name = model if isinstance(model, str) else type(model).__name__
+    module = model if is_module(model) else load_model(model, kwargs)
+    res = 224 if resolution is None else resolution
+    ex = extract(module, res, name=name, channels=channels)
+    plan = plan_for(ex.spec)
+    F, shapes, res, classes = evaluate(plan)
+    c = Costing(plan, F, shapes, alpha=1.0, resolution=res, classes=None, rounding="-",
+                convention=convention, unit=unit, name=name)
+    c.unsupported = ex.unsupported
+    c.model_params = ex.params
+    c.module = module
+    return c
+
+
+__all__ = ["count", "count_module", "builtin_names", "Costing", "LayerRecord", "Totals", "CostmodelError",
            "SpecError", "UsageError"]

@@ -121,6 +121,36 @@ class Keras:
         return f.weights + f.biases + 4 * f.norm_channels
 
 
+@convention("fvcore", "macs", "fvcore 0.1.5: conv + linear MACs, batch norm 2 per element, "
+                              "adaptive avg pool at input size")
+class FvCore:
+    """fvcore's ``FlopCountAnalysis`` (0.1.5.post20221221) on the model in eval mode.
+
+    Written from ``fvcore/nn/flop_count.py``, ``jit_handles.py`` and
+    ``jit_analysis.py``; fvcore counts one fused multiply-add as one "flop":
+
+    * ``aten::_convolution``: ``N·prod(w.shape)·Ho·Wo``, no bias; ``aten::linear``:
+      ``prod(input)·out_features``, no bias  -> ``macs``;
+    * ``aten::batch_norm`` in eval mode: ``numel·(2 if affine else 1)``
+      -> ``2·norm_elements``;
+    * ``aten::adaptive_avg_pool2d``: input numel -> ``pool_in``;
+    * ignored silently (``_IGNORED_OPS``): ``aten::relu(_)``, ``aten::dropout``,
+      ``aten::flatten``, views and reshapes;
+    * unsupported, skipped with a warning and counted 0: ``aten::hardtanh(_)``
+      (ReLU6), ``aten::hardswish(_)``, ``aten::hardsigmoid``, ``aten::sigmoid``,
+      ``aten::add(_)`` (residuals), ``aten::mul`` (the SE scale),
+      ``aten::dropout_``, ``aten::avg_pool2d``, ``aten::max_pool2d``.
+
+    Params: ``fvcore.nn.parameter_count``: every parameter (weights, biases, γ, β).
+    """
+
+    def madds(f):
+        return f.macs + 2 * f.norm_elements + f.pool_in
+
+    def params(f):
+        return f.weights + f.biases + 2 * f.norm_channels
+
+
 def get(name: str) -> Convention:
     if name not in CONVENTIONS:
         raise UsageError(f"unknown convention {name!r}: use one of {', '.join(CONVENTIONS)}")

@@ -77,6 +77,10 @@ class Costing:
         self.classes = classes
         self.rounding = rounding
         self.name = name or plan.name
+        #: operations the engine has no formula for (PyTorch models): name -> count
+        self.unsupported = {}
+        #: sum(p.numel()) of the PyTorch model, when one was counted
+        self.model_params = None
         self.convention = _conv.get(convention)
         self.unit = unit or self.convention.unit
         self._factor = _conv.unit_factor(self.convention.unit, self.unit)
@@ -89,9 +93,11 @@ class Costing:
     # -- other views of the same facts
     def in_convention(self, convention: str, unit: str | None = None) -> "Costing":
         """The same model counted in another convention (no re-evaluation)."""
-        return Costing(self.plan, self.F, self.shapes, alpha=self.alpha, resolution=self.resolution,
-                       classes=self.classes, rounding=self.rounding, convention=convention,
-                       unit=unit, name=self.name)
+        other = Costing(self.plan, self.F, self.shapes, alpha=self.alpha,
+                        resolution=self.resolution, classes=self.classes, rounding=self.rounding,
+                        convention=convention, unit=unit, name=self.name)
+        other.unsupported, other.model_params = self.unsupported, self.model_params
+        return other
 
     def fact_totals(self) -> dict:
         """Every fact summed over the model."""
@@ -115,8 +121,11 @@ class Costing:
         s = self.shapes
         out = []
         F = self.F
+        active = s.get("active")
         for d, col in zip(self.plan.layers, self.plan.order):
             col = int(col)
+            if active is not None and not active[col]:
+                continue                   # a residual add that this α does not have
             cin = int(s["cin"][col])
             inp = (cin, int(s["hin"][col]), int(s["win"][col]))
             outp = (int(s["cout"][col]), int(s["hout"][col]), int(s["wout"][col]))
@@ -135,7 +144,7 @@ class Costing:
         return iter(self.layers)
 
     def __len__(self):
-        return len(self.plan.layers)
+        return len(self.layers)
 
     def __getitem__(self, name: str) -> LayerRecord:
         for r in self.layers:
@@ -156,6 +165,9 @@ class Costing:
         """One line: what was counted, at which settings."""
         res = self.resolution
         res = f"{res[0]}" if res[0] == res[1] else f"{res[0]}×{res[1]}"
+        if self.model_params is not None:          # a PyTorch model: no α, classes or rounding
+            return (f"{self.name}: resolution={res}, convention={self.convention.name} "
+                    f"({self.convention.summary})")
         return (f"{self.name}: alpha={self.alpha:g}, resolution={res}, classes={self.classes}, "
                 f"rounding={self.rounding}, convention={self.convention.name} "
                 f"({self.convention.summary})")

@@ -46,6 +46,9 @@ class LayerDef:
     wout: int
     label: str = ""
     group_label: str = ""
+    #: (entry a, entry b, strict): the layer exists only where channels a and b are equal
+    #: (a residual add); strict = an error otherwise (an explicit residual group)
+    when: tuple | None = None
 
 
 class ShapeBuilder:
@@ -95,6 +98,13 @@ class ShapeBuilder:
         needs_ref = any(r in ("input_ratio", "input_round") for r in roles)
         return self._add_ch(roles, out, cin if needs_ref else -1, out / in_base if needs_ref else 0.0)
 
+    def may_equal(self, a: int, b: int) -> bool:
+        """Could channel entries ``a`` and ``b`` be equal at some α?  (Both thinned by α.)"""
+        def thinned(i):
+            roles = self.ch[i][0]
+            return any(r not in ("fixed", "classes") for r in roles)
+        return thinned(a) and thinned(b)
+
     def multiple(self, cin: int, m: int) -> int:
         """``m`` × the input channels, exactly (a depthwise channel multiplier)."""
         return self._add_ch(("input_round",) * len(POLICIES), self.ch_base[cin] * m, cin, float(m))
@@ -134,6 +144,7 @@ class Group:
     cols: np.ndarray | None = None
     grouped: bool = False
     has_facts: bool = True
+    owned: np.ndarray | None = None   # 0 for layers that reuse another's parameters
 
 
 @dataclass
@@ -183,16 +194,19 @@ def compile_spec(spec: Spec) -> Plan:
     for node in spec.nodes:
         if node.op == "layer":
             L = node.fields
-            add_layer(node.type, L, node.name, L.get("module") or node.name, None)
+            add_layer(node.type, L, node.name, L.get("module") or _module_of(node.type, L, node.name),
+                      None)
         elif node.op == "begin":
             residual_stack.append((node.name, cin, hin, win))
         elif node.op == "end":
             name, c0, h0, w0 = residual_stack.pop()
-            if (c0, h0, w0) != (cin, hin, win):
+            if (h0, w0) != (hin, win) or b.ch_base[c0] != b.ch_base[cin]:
                 raise SpecError("a residual group must end with the shape it started with",
                                 file=spec.where, layer=name, field="residual")
             add_layer("add", {"name": f"{name}.add", "module": name, "input": None}, f"{name}.add",
                       name, None)
+            if c0 != cin:           # equal at α = 1; checked again at every α
+                layers[-1].when = (c0, cin, True)
         else:                                           # a block
             B = node.fields
             block = {"type": node.type, "name": node.name, **B}
@@ -208,11 +222,23 @@ def compile_spec(spec: Spec) -> Plan:
                     raise e.located(file=spec.where, layer=entry["name"]) from None
                 L["name"] = entry["name"]
                 add_layer(type_, L, entry["name"], entry["name"], block)
-            if B.get("residual", True) and start == (cin, hin, win):
-                add_layer("add", {"name": f"{node.name}.add", "input": None}, f"{node.name}.add",
-                          node.name, block)
+            # TF-slim and torchvision add the residual when the stride is 1 and the *scaled*
+            # input and output widths are equal: decided again at every α.
+            if B.get("residual", True) and start[1:] == (hin, win):
+                c0 = start[0]
+                if c0 == cin or b.may_equal(c0, cin):
+                    add_layer("add", {"name": f"{node.name}.add", "input": None},
+                              f"{node.name}.add", node.name, block)
+                    if c0 != cin:
+                        layers[-1].when = (c0, cin, False)
 
     return _finish(spec, b, layers)
+
+
+def _module_of(type_: str, L: dict, name: str) -> str:
+    """The module path a layer runs in, in a model built from the spec: its own, or its
+    parent's for what runs as a function there (adds, multiplies, functional calls)."""
+    return name.rpartition(".")[0] if KINDS[type_].is_function(L) else name
 
 
 def _group_label(d: LayerDef) -> str:
@@ -259,11 +285,16 @@ def _finish(spec: Spec, b: ShapeBuilder, layers: list[LayerDef]) -> Plan:
             g.gate_rows = static["gate"].astype(np.intp)
         if "groups" in static:
             g.grouped = bool((static["groups"] > 1).any())
+        shared = np.array([bool(d.L.get("shared")) for d in members])
+        if shared.any():
+            g.owned = (~shared).astype(np.int64)
         groups.append(g)
         start = stop
 
     plan = Plan(spec=spec, layers=layers, order=order, ch=b.ch, ch_base=b.ch_base, sp=b.sp,
                 idx=idx, groups=groups, sp_base=b.sp_base)
+    plan.conditional = [(int(order[i]), d.when[0], d.when[1], d.when[2], d.name)
+                        for i, d in enumerate(layers) if d.when is not None]
     plan.ch_idx = np.stack([idx["cin"], idx["cmid"], idx["cout"]])
     plan.sp_idx = np.stack([idx["hin"], idx["win"], idx["hout"], idx["wout"]])
     plan.sorted_layers = sorted_layers
@@ -376,8 +407,25 @@ def evaluate(plan: Plan, *, alpha: float = 1.0, resolution=None, classes: int | 
                 not isinstance(w, (int, np.integer)) or h <= 0 or w <= 0:
             raise UsageError(f"resolution must be > 0 whole pixels, got {resolution!r}")
         h, w = int(h), int(w)
-    F, shapes = facts_at(plan, channel_values(plan, alpha, classes, rounding), size_values(plan, h, w))
+    channels = channel_values(plan, alpha, classes, rounding)
+    F, shapes = facts_at(plan, channels, size_values(plan, h, w))
+    if plan.conditional:
+        shapes["active"] = _active(plan, F, channels, alpha)
     return F, shapes, (h, w), classes
+
+
+def _active(plan: Plan, F: np.ndarray, channels: np.ndarray, alpha: float) -> np.ndarray:
+    """Which layers exist at this α (residual adds need equal widths); zero the others' facts."""
+    active = np.ones(F.shape[1], dtype=bool)
+    for col, a, b, strict, name in plan.conditional:
+        if channels[a] != channels[b]:
+            if strict:
+                raise SpecError(f"at alpha={alpha:g} the residual group ends with {channels[b]} "
+                                f"channels but starts with {channels[a]}", file=plan.spec.where,
+                                layer=name.rpartition(".")[0], field="residual")
+            active[col] = False
+            F[:, col] = 0
+    return active
 
 
 def facts_at(plan: Plan, channel_table: np.ndarray, size_table: np.ndarray):
@@ -404,7 +452,12 @@ def facts_at(plan: Plan, channel_table: np.ndarray, size_table: np.ndarray):
                 F[g.gate_rows, g.cols] += v
             else:
                 F[FACT_ROW[key], a:z] = v
+        if g.owned is not None:
+            F[_PARAM_ROWS, a:z] *= g.owned
     return F, shapes
+
+
+_PARAM_ROWS = [FACT_ROW["weights"], FACT_ROW["biases"], FACT_ROW["norm_channels"]]
 
 
 def _check_groups(plan: Plan, g: Group, q):

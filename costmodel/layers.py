@@ -218,6 +218,7 @@ def shape3(v, field):
 
 COMMON = {
     "name": Field(None, text, "the layer's name (default: type and a running number)"),
+    "shared": Field(False, boolean, "reuses an earlier layer's parameters (not counted again)"),
     "input": Field(None, shape3, "explicit input shape [C, H, W] (extracted models); "
                                  "default: the previous layer's output"),
     "module": Field(None, text, "the PyTorch module path this layer belongs to"),
@@ -248,6 +249,10 @@ class Kind:
     def label(self, L: dict) -> str:
         """What the layer is, for the ``kind`` column."""
         return self.type
+
+    def is_function(self, L: dict) -> bool:
+        """True if a model runs it as a function in its parent's forward (no module)."""
+        return L.get("call") == "function"
 
     def facts(self, q) -> dict:
         """Facts of every layer of this kind at once (numpy arrays in ``q``)."""
@@ -551,6 +556,9 @@ class Add(Kind):
     doc = "element-wise add (residual)"
     fields = dict(COMMON)
 
+    def is_function(self, L):
+        return True
+
     def label(self, L):
         return "residual add"
 
@@ -565,6 +573,9 @@ class Multiply(Kind):
     type = "mul"
     doc = "element-wise multiply"
     fields = dict(COMMON)
+
+    def is_function(self, L):
+        return True
 
     def label(self, L):
         return "multiply"

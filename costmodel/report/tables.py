@@ -140,6 +140,11 @@ def table_text(costing, fmt: str = "text", *, by_type: bool = False, formulas: b
         predicted = law.predict(costing.alpha, costing.resolution[0])[0]
         notes.append(f"closed form: {law.text()}; at α = {costing.alpha:g}, ρ = {rho:.4g}: "
                      f"{predicted:,.0f} ({err:+.2f}% against the exact {costing.totals.madds:,})")
+    if costing.unsupported:
+        notes.append("no formula in the engine, not counted: " + ", ".join(
+            f"{k} ×{v}" for k, v in sorted(costing.unsupported.items())))
+    if costing.model_params is not None and costing.convention.name in ("pytorch", "fvcore"):
+        notes.append(f"sum(p.numel()) of the model: {costing.model_params:,}")
     if by_type:
         frame = by_type_frame(costing)
         notes += by_type_notes(costing, frame)
@@ -154,6 +159,9 @@ def table_text(costing, fmt: str = "text", *, by_type: bool = False, formulas: b
         totals = {"params": costing.totals.params, "madds": costing.totals.madds}
         if law is not None:
             meta["closed_form"] = law.text()
+        if costing.model_params is not None:
+            meta["unsupported"] = dict(costing.unsupported)
+            meta["model_params"] = costing.model_params
         return render(frame, fmt, totals=totals, meta=meta, notes=notes,
                       key="rows" if by_type else "layers")
     return render(frame, fmt, title=costing.describe(), totals=costing_totals(costing), notes=notes)

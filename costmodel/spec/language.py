@@ -58,7 +58,7 @@ else:  # pragma: no cover
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 TOP_LEVEL = ("name", "title", "source", "notes", "family", "paper", "classes", "input",
              "width", "defaults", "layers")
-NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+NAME = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(@[0-9]+)?$")
 
 
 @dataclass
@@ -249,7 +249,8 @@ class _Walker:
             self.counters[type_] += 1
         else:
             _require(isinstance(given, str) and NAME.match(given),
-                     "must be letters, digits, '_' or '-'", layer=str(given), field="name")
+                     "must be letters, digits, '_' or '-' (dots separate a path)",
+                     layer=str(given), field="name")
             name = given
         return prefix + name
 
