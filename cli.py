@@ -240,6 +240,89 @@ def crosscheck(model, resolution, alpha, classes, rounding, kwargs, fmt):
 
 
 @main.command()
+@click.argument("model", required=False)
+@click.option("--paper", "paper", default=None,
+              help="With MODEL: the paper architecture to compare it with (a built-in name).")
+@click.option("--version", "version", default="latest", show_default=True,
+              help="The paper version where they differ (mobilenet_v3_large: v1; mobilenet_v3_small: "
+                   "mid, printed; mobilenet_v1: printed).")
+@click.option("--alpha", "-a", type=float, default=1.0, show_default=True,
+              help="Width multiplier of the paper model (and of a spec MODEL).")
+@click.option("--resolution", "-r", type=int, default=224, show_default=True)
+@click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True,
+              help="Width rounding of the paper model at α != 1.")
+@click.option("--allow", default="", help="Known, intended deviations to accept: a comma list of "
+              "classes, biases, norms, head, last, se, nonlinearity, stride, kernel, expansion, width, "
+              "residual, stem, blocks.")
+@click.option("--kwargs", "kwargs", default=None,
+              help="key=value,... for a torchvision:NAME or file.py:callable MODEL.")
+@click.option("--status", "statuses", default=None,
+              help="Without MODEL: show only cells with these statuses (reproduced, explained, "
+                   "erratum, unexplained).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, statuses, fmt):
+    """Conformance: the published numbers, or MODEL against a paper's architecture.
+
+    \b
+    Without MODEL: every published MAdds and params figure (papers, TF-slim, torchvision,
+    timm) against the engine, each with its status: reproduced (the source's own
+    convention), explained (another named rule reproduces it), erratum (a digit swap), or
+    unexplained (with the nearest candidate and the evidence). The last line counts each
+    status; exit 0 when nothing is unexplained, 1 otherwise.
+
+    \b
+    With MODEL --paper ARCH: MODEL (a spec, torchvision:NAME or file.py:callable) block by
+    block against the paper's table: kernel, expansion, output channels, SE, nonlinearity,
+    stride, residual, first and last layers, head, classes, biases and norms, with the MAdds
+    and params effect of each deviation. Exit 1 on any deviation not named in --allow.
+
+    \b
+    Examples:
+      costmodel check
+      costmodel check --status unexplained
+      costmodel check torchvision:mobilenet_v3_large --paper mobilenet_v3_large
+      costmodel check my_v1.py:MobileNet --paper mobilenet_v1 --allow biases,classes
+    """
+    from costmodel import checks
+    from costmodel.errors import UsageError
+    if model is None:
+        if paper is not None:
+            raise UsageError("--paper compares a MODEL: give the model first (costmodel check MODEL --paper ARCH)")
+        results, skipped = checks.check_published()
+        shown = results
+        if statuses:
+            wanted = [x.strip() for x in statuses.split(",") if x.strip()]
+            bad = [x for x in wanted if x not in checks.STATUSES]
+            if bad:
+                raise UsageError(f"unknown status {bad[0]!r}: use {', '.join(checks.STATUSES)}")
+            shown = [r for r in results if r.status in wanted]
+        text = checks.published_text(shown, skipped, fmt)
+        if shown is not results and fmt == "text":
+            text += checks.summary_line(results, skipped) + " (all cells)\n"
+        click.echo(text, nl=False)
+        return 1 if checks.status_counts(results)["unexplained"] else 0
+    if paper is None:
+        raise UsageError("give the paper architecture to compare MODEL with: --paper ARCH "
+                         "(e.g. --paper mobilenet_v2)")
+    from costmodel.torch_bridge import parse_kwargs
+    allow_list = tuple(a.strip() for a in allow.split(",") if a.strip())
+    result = checks.check_model(model, paper, alpha=alpha, resolution=resolution, version=version,
+                                allow=allow_list, rounding=rounding, kwargs=parse_kwargs(kwargs))
+    if fmt == "json":
+        import json
+        doc = {"model": result.model, "paper": result.paper, "version": result.version,
+               "conforms": result.conforms, "matches_version": result.matches,
+               "madds": {"model": result.madds[0], "paper": result.madds[1]},
+               "params": {"model": result.params[0], "paper": result.params[1]},
+               "deviations": [vars(d) for d in result.deviations],
+               "allowed": [vars(d) for d in result.allowed]}
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        click.echo(result.text(), nl=False)
+    return 0 if result.conforms else 1
+
+
+@main.command()
 @click.option("--out", type=click.Path(file_okay=False), default="reports", show_default=True,
               help="The report folder (replaced atomically: a failure keeps the previous one).")
 def report(out):

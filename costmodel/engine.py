@@ -319,7 +319,7 @@ def plan_for(arch) -> Plan:
         return _PLANS[arch]
     spec = load(arch)
     plan = compile_spec(spec)
-    if isinstance(arch, str) and spec.file == f"{arch}.toml":
+    if isinstance(arch, str) and spec.file == f"{arch}.toml":    # a built-in or variant
         _PLANS[arch] = plan
     return plan
 

@@ -1,5 +1,5 @@
 """The spec language and the built-in architectures (see ``language.py``)."""
 
-from .language import Node, Spec, builtin_names, load, parse, read_file
+from .language import Node, Spec, builtin_names, load, parse, read_file, variant_names
 
-__all__ = ["Node", "Spec", "builtin_names", "load", "parse", "read_file"]
+__all__ = ["Node", "Spec", "builtin_names", "load", "parse", "read_file", "variant_names"]

@@ -56,8 +56,9 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
-TOP_LEVEL = ("name", "title", "source", "notes", "family", "paper", "classes", "input",
+TOP_LEVEL = ("name", "title", "source", "notes", "family", "paper", "variant", "classes", "input",
              "width", "defaults", "layers")
+VARIANT_DIR = BUILTIN_DIR / "variants"
 NAME = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(@[0-9]+)?$")
 
 
@@ -83,6 +84,8 @@ class Spec:
     notes: str = ""
     family: str = ""
     paper: dict = field(default_factory=dict)
+    #: for a variant of a built-in: {"of": arch, "version": name, "kind": ..., "description": ...}
+    variant: dict = field(default_factory=dict)
     classes: int = 1000
     input: tuple[int, int, int] = (3, 224, 224)
     rounding: dict = field(default_factory=lambda: {p: "make_divisible" for p in POLICIES})
@@ -97,6 +100,12 @@ class Spec:
 def builtin_names() -> list[str]:
     """The built-in architectures, by name."""
     return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml"))
+
+
+def variant_names(arch: str | None = None) -> list[str]:
+    """Variants of the built-ins (``arch@version``): paper versions and implementations."""
+    names = sorted(p.stem for p in VARIANT_DIR.glob("*@*.toml"))
+    return [n for n in names if arch is None or n.split("@")[0] == arch]
 
 
 def read_file(path: Path) -> dict:
@@ -143,16 +152,19 @@ def load(source: Any) -> Spec:
         return parse(source)
     if isinstance(source, Path) or isinstance(source, str):
         s = str(source)
-        if isinstance(source, str) and s in builtin_names():
+        if isinstance(source, str) and (s in builtin_names() or s in variant_names()):
             if s not in _BUILTIN_CACHE:
-                path = BUILTIN_DIR / f"{s}.toml"
+                path = (VARIANT_DIR if "@" in s else BUILTIN_DIR) / f"{s}.toml"
                 _BUILTIN_CACHE[s] = parse(read_file(path), file=f"{s}.toml", default_name=s)
             return _BUILTIN_CACHE[s]
         path = Path(s)
         if path.suffix.lower() in (".toml", ".json") or path.exists() or "/" in s or "\\" in s:
             return parse(read_file(path), file=s, default_name=path.stem)
         from ..errors import UsageError
-        raise UsageError(f"unknown architecture {s!r}: use one of {', '.join(builtin_names())}, "
+        hint = ""
+        if "@" in s and s.split("@")[0] in builtin_names():
+            hint = f" (its variants: {', '.join(variant_names(s.split('@')[0])) or 'none'})"
+        raise UsageError(f"unknown architecture {s!r}{hint}: use one of {', '.join(builtin_names())}, "
                          f"or a .toml/.json spec file")
     raise SpecError(f"cannot read a spec from {type(source).__name__}")
 
@@ -208,6 +220,8 @@ def _parse(data, file, default_name) -> Spec:
 
     paper = data.get("paper", {})
     _require(isinstance(paper, dict), "must be a table", field="paper")
+    variant = data.get("variant", {})
+    _require(isinstance(variant, dict), "must be a table", field="variant")
 
     defaults = data.get("defaults", {})
     _require(isinstance(defaults, dict), "must be a table", field="defaults")
@@ -224,7 +238,7 @@ def _parse(data, file, default_name) -> Spec:
     walker.walk(layers, "")
     return Spec(name=name, nodes=walker.nodes, title=data.get("title", ""),
                 source=data.get("source", ""), notes=data.get("notes", ""),
-                family=data.get("family", ""), paper=paper, classes=classes,
+                family=data.get("family", ""), paper=paper, variant=variant, classes=classes,
                 input=(channels, h, w), rounding=rounding, file=file, data=data)
 
 
