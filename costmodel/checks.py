@@ -528,9 +528,8 @@ def _units(costing) -> list[Unit]:
             units.append(u)
         elif r.type == "avgpool":
             # SE written out: avgpool (C,H,W) -> conv C->S on 1x1 -> act -> conv S->C -> gate -> mul
-            seq = recs[i + 1:i + 7]
-            types = [x.type for x in seq]
-            if (len(seq) >= 5 and types[0] == "conv" and seq[0].input[1:] == (1, 1)
+            nxt = recs[i + 1] if i + 1 < len(recs) else None
+            if (nxt is not None and nxt.type == "conv" and nxt.input[1:] == (1, 1)
                     and r.input[1] * r.input[2] > 1):
                 j = i + 1
                 parts = []
