@@ -862,3 +862,29 @@ def published_text(results: list[CellResult], skipped: int, fmt: str = "text") -
             lines.append(f"    {r.note}")
     lines.append(last)
     return "\n".join(lines) + "\n"
+
+
+def conformance_markdown(results: list[CellResult] | None = None, skipped: int | None = None) -> list[str]:
+    """The conformance summary for the report: status counts per source, the errata and the
+    cells that remain unexplained."""
+    if results is None:
+        results, skipped = check_published()
+    by_source: dict[str, dict[str, int]] = {}
+    for r in results:
+        by_source.setdefault(r.source, {s: 0 for s in STATUSES})[r.status] += 1
+    lines = ["| source | " + " | ".join(STATUSES) + " |", "|---|" + "---:|" * len(STATUSES)]
+    for source, counts in by_source.items():
+        lines.append(f"| {source} | " + " | ".join(str(counts[s]) for s in STATUSES) + " |")
+    total = status_counts(results)
+    lines.append("| **all** | " + " | ".join(f"**{total[s]}**" for s in STATUSES) + " |")
+    lines += ["", summary_line(results, skipped or 0) + " (`costmodel check`)."]
+    errata = [r for r in results if r.status == "erratum"]
+    if errata:
+        lines += ["", "Errata:", ""] + [f"- {r.key}: {r.rule}" for r in errata]
+    unexplained = [r for r in results if r.status == "unexplained"]
+    if unexplained:
+        lines += ["", "Unexplained (no rule in the search reproduces them; the evidence is in the "
+                      "repository README):", ""]
+        lines += [f"- {r.key}: published {r.published}{'' if r.unit in ('1', '%') else r.unit}, "
+                  f"the source's own rules give {_fmt(r.computed, r.unit)}" for r in unexplained]
+    return lines
