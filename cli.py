@@ -104,6 +104,10 @@ def main():
       costmodel ratio
       costmodel table torchvision:mobilenet_v3_large --kwargs width_mult=0.75
       costmodel crosscheck mobilenet_v2 --resolution 160
+      costmodel fit --madds 150M --params 4M
+      costmodel plot tradeoff --out tradeoff.png
+      costmodel plot layers mobilenet_v1 --out v1_layers.png
+      costmodel report --out reports
     """
 
 
@@ -413,7 +417,23 @@ def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
 @click.option("--out", type=click.Path(file_okay=False), default="reports", show_default=True,
               help="The report folder (replaced atomically: a failure keeps the previous one).")
 def report(out):
-    """Write the report: per-layer tables of every built-in, with an index README."""
+    """Write the report that `make report` writes: everything at a glance.
+
+    \b
+    DIR/README.md   summary of every built-in at its paper configurations (paper and
+                    fvcore conventions, published top-1), the conformance summary,
+                    every figure embedded
+    DIR/tables/     per-model tables (CSV, Markdown), summary and trade-off data
+    DIR/figures/    trade-off charts, per-layer bars, α × resolution maps (PNG, SVG)
+
+    Deterministic (re-runs give byte-identical tables) and atomic: built in a temporary
+    folder and swapped in, so a failure keeps the previous report. Needs no torch, no
+    network and no weights; prints a progress line per step.
+
+    \b
+    Example:
+      costmodel report --out reports
+    """
     from costmodel.report.job import run
     run(out, progress=lambda line: click.echo(line, err=True))
 

@@ -29,6 +29,8 @@ print(json.dumps({{"code": code, "loaded": [m for m in {heavy!r} if m in sys.mod
     ["sweep", "mobilenet_v2", "--alpha", "0.35,1.4", "--resolution", "96,224"],
     ["ratio"],
     ["ratio", "mobilenet_v2"],
+    ["fit", "--madds", "150M"],
+    ["fit", "--madds", "300M", "--params", "3.5M", "--families", "v2,v3", "--format", "json"],
 ])
 def test_analytic_commands_stay_light(args):
     code = SCRIPT.format(root=str(ROOT), args=args, heavy=HEAVY)

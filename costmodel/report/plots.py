@@ -250,8 +250,8 @@ def tradeoff_data(metric: str = "madds", archs=None) -> dict:
     check_metric(metric)
     archs = CHART_ARCHS if archs is None else tuple(a for a in CHART_ARCHS if a in archs)
     if not archs:
-        raise UsageError("--families: none of these families has published accuracies to plot "
-                         f"(the chart has {', '.join(CHART_ARCHS)})")
+        raise UsageError("--families: none of these architectures is on the trade-off chart "
+                         f"(it plots {', '.join(CHART_ARCHS)})")
     points = tradeoff_points(archs)
     return {"metric": metric, "points": points, "front": pareto_front(points, metric),
             "sources": sources_used(points), "archs": archs}
