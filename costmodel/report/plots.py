@@ -317,7 +317,9 @@ def draw_tradeoff(data: dict, paths) -> Labels:
                                     f"(same top-1; joined to its exact point)"))
         ax.set_xlabel(xlabel)
         ax.set_ylabel("ImageNet top-1 accuracy (%), as published")
-        ax.set_title(f"Accuracy vs {name}: MobileNet V1, V2 and V3 "
+        fams = [f.upper() for f in sorted({p.family for p in points})]
+        fam_text = fams[0] if len(fams) == 1 else ", ".join(fams[:-1]) + " and " + fams[-1]
+        ax.set_title(f"Accuracy vs {name}: MobileNet {fam_text} "
                      f"(exact {name}, published top-1)", fontweight="bold")
         # the empty corners: MAdds rise with accuracy steeply (lower right is free), params
         # less so (upper left is free)
@@ -327,7 +329,8 @@ def draw_tradeoff(data: dict, paths) -> Labels:
                            fontsize=7.5, borderaxespad=0.6)
         caption = ("Labels: α/resolution (L = V3-Large, S = V3-Small, min = minimalistic).\n"
                    "Exact counts: TF rounding, the published model's classes (TF-slim 1001).")
-        if metric == "params":
+        if metric == "params" and any(p.arch == "mobilenet_v1" and not p.params_reproduced
+                                      for p in points):
             caption += ("\nTF-slim V1 prints params with biases and batch-norm variables,\n"
                         "hence hollow markers just right of every V1 point.")
         cap = ax.text(cap_xy[0], cap_xy[1], caption, transform=ax.transAxes, ha=cap_xy[2],
@@ -503,7 +506,7 @@ def sweep_grid(arch, alphas=None, resolutions=None, *, classes=None, rounding: s
                  convention=convention)
     cell = {(r["alpha"], r["resolution"]): r for r in rows}
     name = arch if isinstance(arch, str) and not arch.endswith((".toml", ".json")) else spec.name
-    cells = published_cells(name) if name in _builtins() else {}
+    cells = published_cells(arch) if isinstance(arch, str) and arch in _builtins() else {}
     from ..conventions import get
     laws = []
     for label, sel in (("α ≤ 1", [a for a in alphas if a <= 1.0]), ("α > 1", [a for a in alphas if a > 1.0])):
