@@ -104,6 +104,10 @@ def main():
       costmodel ratio
       costmodel table torchvision:mobilenet_v3_large --kwargs width_mult=0.75
       costmodel crosscheck mobilenet_v2 --resolution 160
+      costmodel fit --madds 150M --params 4M
+      costmodel plot tradeoff --out tradeoff.png
+      costmodel plot layers mobilenet_v1 --out v1_layers.png
+      costmodel report --out reports
     """
 
 
@@ -323,10 +327,196 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
 
 
 @main.command()
+@click.option("--madds", "madds", default=None, metavar="BUDGET",
+              help="MAdds budget: 150M, 1.5G, 800k or 150000000 (k = 10³, M = 10⁶, G = 10⁹).")
+@click.option("--params", "params", default=None, metavar="BUDGET",
+              help="Parameter budget, written the same way (e.g. 2M).")
+@click.option("--families", default=None,
+              help="Comma list of families (v1, v2, v3) or built-in names [default: every built-in].")
+@click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True,
+              help="What the budget counts (see `costmodel table --help`).")
+@click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
+              help="The MAdds budget in MACs or FLOPs [default: the convention's unit, MACs].")
+@click.option("--all", "show_all", is_flag=True,
+              help="List every configuration without a published top-1 that fits "
+                   "[default: the 10 with the most MAdds].")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file (atomically) instead of printing.")
+def fit(madds, params, families, convention, unit, show_all, fmt, out):
+    """The built-in configurations within a budget, best published top-1 first.
+
+    A configuration is a built-in architecture at one α and resolution: every point of
+    its family's published grid (V1: α 0.25–1.0 × 128–224; V2: α 0.35–1.4 × 96–224;
+    V3: α 0.35–1.25 × 96–256). Each is counted exactly; those within the budget are
+    ranked by their published ImageNet top-1 (TF-slim checkpoint tables, the papers'
+    tables; the source is named), then the ones whose accuracy is not published, by
+    MAdds alone (the 10 largest; --all for every one).
+
+    \b
+    Examples:
+      costmodel fit --madds 150M
+      costmodel fit --madds 300M --params 3.5M --families v2,v3
+      costmodel fit --madds 60M --families mobilenet_v3_small --format markdown
+    """
+    from costmodel.accuracy import parse_families
+    from costmodel.conventions import get
+    from costmodel.fit import candidates, cheapest, parse_budget, shorten, within
+    from costmodel.report.tables import fit_text
+    m = parse_budget(madds, "--madds") if madds is not None else None
+    p = parse_budget(params, "--params") if params is not None else None
+    archs = parse_families(families, "--families")
+    if m is None and p is None:
+        from costmodel.errors import UsageError
+        raise UsageError("give a budget: --madds (e.g. 150M) and/or --params (e.g. 2M)")
+    cands = candidates(archs, convention=convention, unit=unit)
+    found, left_out = shorten(within(cands, m, p), None if show_all else 10)
+    emit(fit_text(found, fmt, madds=m, params=p, archs=archs, total=len(cands),
+                  convention=convention, unit=unit or get(convention).unit,
+                  cheapest=cheapest(cands), left_out=left_out), out)
+
+
+@main.group()
+def plot():
+    """Figures as PNG, SVG or PDF (by --out's suffix): trade-offs, per-layer bars, α × ρ maps.
+
+    \b
+    Examples:
+      costmodel plot tradeoff --out tradeoff.png
+      costmodel plot tradeoff --metric params --families v2,v3 --out params.svg
+      costmodel plot layers mobilenet_v1 --out v1_layers.png
+      costmodel plot layers mobilenet_v3_small --alpha 0.75 --resolution 160
+      costmodel plot sweep mobilenet_v2 --out v2_sweep.png
+    """
+
+
+@plot.command("tradeoff")
+@click.option("--metric", type=click.Choice(["madds", "params"]), default="madds", show_default=True,
+              help="The x axis: exact MAdds or exact params (paper convention, log scale).")
+@click.option("--families", default=None,
+              help="Comma list of families (v1, v2, v3) or built-in names [default: all].")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="The figure (.png, .svg or .pdf) [default: tradeoff_METRIC.png].")
+@click.option("--data", type=click.Path(dir_okay=False), default=None,
+              help="Also write the plotted points as CSV to this file.")
+def plot_tradeoff(metric, families, out, data):
+    """Published ImageNet top-1 against exact MAdds (or params) of every MobileNet.
+
+    V1's 16 and V2's 22 α × resolution checkpoints (TF-slim's accuracies), V3's
+    variants (the V3 paper's Table 9) and the minimalistic V3 models (TF-slim), one
+    color per family and one marker per architecture. The x position is the engine's
+    exact count (paper convention, TF rounding, the published model's classes); where
+    the published figure differs at its printed precision it is drawn hollow beside it.
+    The dashed line is the Pareto front; points are labelled α/resolution.
+    """
+    from costmodel.accuracy import parse_families
+    from costmodel.report.plots import check_out, draw_tradeoff, tradeoff_data
+    out = out or f"tradeoff_{metric}.png"
+    check_out(out)
+    archs = parse_families(families, "--families") if families else None
+    d = tradeoff_data(metric, archs)
+    click.echo(f"plot: {len(d['points'])} published models, {len(d['front'])} on the Pareto front",
+               err=True)
+    labels = draw_tradeoff(d, [out])
+    if labels.dropped:
+        click.echo(f"plot: no free spot for the labels of {', '.join(labels.dropped)}", err=True)
+    click.echo(f"wrote {out}", err=True)
+    if data:
+        from costmodel.report.tables import tradeoff_frame
+        name = "MAdds" if metric == "madds" else "params"
+        emit(tradeoff_frame(d["points"], {name: d["front"]}).to_csv(index=False), data)
+
+
+@plot.command("layers")
+@click.argument("model")
+@model_options
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="The figure (.png, .svg or .pdf) [default: NAME_layers.png].")
+def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit, out):
+    """MAdds and params of every layer of MODEL as bars colored by layer kind.
+
+    Standard, depthwise, pointwise (1×1) and grouped convolutions, squeeze-excite and
+    fully connected layers each have a color; beside the bars, each kind's share of
+    the total (V1: 95% of the MAdds in 1×1 convolutions).
+    """
+    import re
+
+    import costmodel
+    from costmodel.report.plots import check_out, draw_layers
+    from costmodel.scaling import resolution_from
+    from costmodel.torch_bridge import parse_kwargs
+    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    if out is None:
+        out = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(model).rsplit("/", 1)[-1]) + "_layers.png"
+    check_out(out)
+    c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
+                        convention=convention, unit=unit, kwargs=parse_kwargs(kwargs))
+    draw_layers(c, [out])
+    click.echo(f"wrote {out}", err=True)
+
+
+@plot.command("sweep")
+@click.argument("arch")
+@click.option("--alpha", "-a", "alphas", default=None,
+              help="Width multipliers: a comma list or start:stop:step [default: the family's "
+                   "published α].")
+@click.option("--resolution", "-r", "resolutions", default=None,
+              help="Resolutions: a comma list or start:stop:step [default: the family's published "
+                   "resolutions].")
+@click.option("--classes", type=int, default=None, help="Classifier width [default: the spec's].")
+@click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True)
+@click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="The figure (.png, .svg or .pdf) [default: ARCH_sweep.png].")
+def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
+    """Heatmaps of ARCH over α × resolution: exact MAdds, exact params and the closed form's error.
+
+    ARCH is a built-in or a spec file. The published configurations are marked, with a red
+    outline where a published MAdds figure differs from the exact count; the closed form
+    (MAdds ≈ A·α²ρ² + B·αρ² + C·α + D, see `costmodel table`) is printed below.
+    """
+    from costmodel.report.plots import check_out, draw_sweep, sweep_grid
+    from costmodel.sweep import parse_list
+    from costmodel.torch_bridge import is_model_ref
+    if is_model_ref(arch):
+        from costmodel.errors import UsageError
+        raise UsageError(f"{arch}: plot sweep needs a built-in or a spec file (a PyTorch model "
+                         f"has no width multiplier)")
+    a_list = parse_list(alphas, float, "--alpha") if alphas is not None else None
+    r_list = parse_list(resolutions, int, "--resolution") if resolutions is not None else None
+    if out is None:
+        import re
+        out = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(arch).rsplit("/", 1)[-1]) + "_sweep.png"
+    check_out(out)
+    grid = sweep_grid(arch, a_list, r_list, classes=classes, rounding=rounding,
+                      convention=convention)
+    click.echo(f"plot: {len(grid['alphas'])} α × {len(grid['resolutions'])} resolutions, "
+               f"{len(grid['published'])} published configurations", err=True)
+    draw_sweep(grid, [out])
+    click.echo(f"wrote {out}", err=True)
+
+
+@main.command()
 @click.option("--out", type=click.Path(file_okay=False), default="reports", show_default=True,
               help="The report folder (replaced atomically: a failure keeps the previous one).")
 def report(out):
-    """Write the report: per-layer tables of every built-in, with an index README."""
+    """Write the report that `make report` writes: everything at a glance.
+
+    \b
+    DIR/README.md   summary of every built-in at its paper configurations (paper and
+                    fvcore conventions, published top-1), the conformance summary,
+                    every figure embedded
+    DIR/tables/     per-model tables (CSV, Markdown), summary and trade-off data
+    DIR/figures/    trade-off charts, per-layer bars, α × resolution maps (PNG, SVG)
+
+    Deterministic (re-runs give byte-identical tables) and atomic: built in a temporary
+    folder and swapped in, so a failure keeps the previous report. Needs no torch, no
+    network and no weights; prints a progress line per step.
+
+    \b
+    Example:
+      costmodel report --out reports
+    """
     from costmodel.report.job import run
     run(out, progress=lambda line: click.echo(line, err=True))
 

@@ -30,6 +30,8 @@ print(json.dumps({{"code": code, "loaded": [m for m in {heavy!r} if m in sys.mod
     ["ratio"],
     ["ratio", "mobilenet_v2"],
     ["check", "--status", "erratum"],
+    ["fit", "--madds", "150M"],
+    ["fit", "--madds", "300M", "--params", "3.5M", "--families", "v2,v3", "--format", "json"],
 ])
 def test_analytic_commands_stay_light(args):
     code = SCRIPT.format(root=str(ROOT), args=args, heavy=HEAVY)

@@ -17,7 +17,10 @@ def write_atomic(path, data) -> Path:
         raise UsageError(f"{path}: the folder {parent} does not exist")
     mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(tmp, 0o666 & ~umask)       # mkstemp's file is private; an output file is not
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as f:
             f.write(data)
         os.replace(tmp, path)

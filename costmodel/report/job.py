@@ -1,9 +1,20 @@
-"""The report job (``costmodel report``, run by ``make report``): every built-in's
-per-layer tables, written into one folder atomically.
+"""The report job (``costmodel report``, run by ``make report``): everything at a glance.
+
+``README.md`` (a summary table of every built-in at its paper configurations
+under the ``paper`` and ``fvcore`` conventions, the conformance summary, the
+figures embedded), per-model tables in CSV and Markdown, the data behind the
+figures, and every figure as PNG and SVG::
+
+    reports/
+      README.md
+      tables/   <model>.csv, <model>.md, summary.csv, summary.md, tradeoff.csv, tradeoff.md
+      figures/  tradeoff_madds, tradeoff_params, layers_<model>, sweep_<model> (.png and .svg)
 
 The whole report is built in a temporary folder beside the target and swapped
-in at the end, so a failure leaves the previous report intact.  Tables are
-deterministic: the same code gives byte-identical files.
+in at the end, so a failure leaves the previous report intact.  It is
+deterministic: tables (and the README) are byte-identical on re-runs, figures
+carry no dates.  It needs neither torch nor network nor weights: every count is
+analytic (the ``fvcore`` convention included).
 """
 
 from __future__ import annotations
@@ -11,49 +22,227 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
-from .tables import layer_frame, render, settings
+import pandas as pd
+
+from .tables import layer_frame, render, tradeoff_frame
+
+FIGURE_FORMATS = ("png", "svg")
 
 
 def _write(folder: Path, name: str, text: str):
     (folder / name).write_text(text, encoding="utf-8", newline="")
 
 
+def conformance_section() -> list[str]:
+    """The README's conformance summary (lines of Markdown, without the heading): every
+    published MAdds and params cell reproduced, explained, erratum or unexplained, per source
+    (``costmodel check``)."""
+    from ..checks import conformance_markdown
+    return conformance_markdown()
+
+
+# --------------------------------------------------------------------------- summary
+
+def summary_configurations(arch: str) -> list[tuple[float, int]]:
+    """A built-in's paper configurations: α = 1 at 224, every configuration with a published
+    top-1 and every published MAdds figure (papers, TF-slim, torchvision); α, then
+    resolution, descending."""
+    from ..accuracy import accuracies, published_cells
+    configs = {(1.0, 224)}
+    configs |= {(a, r) for (name, a, r) in accuracies() if name == arch}
+    configs |= set(published_cells(arch))
+    return sorted(configs, key=lambda k: (-k[0], -k[1]))
+
+
+def summary_frame() -> pd.DataFrame:
+    """Every built-in at its paper configurations: MAdds under ``paper`` and ``fvcore``,
+    params under both, and the published top-1 (1000 classes, TF rounding)."""
+    from .. import count
+    from ..accuracy import accuracies
+    from ..spec import builtin_names
+    acc = accuracies()
+    rows = []
+    for arch in builtin_names():
+        for alpha, res in summary_configurations(arch):
+            c = count(arch, alpha=alpha, resolution=res, classes=1000, rounding="tf",
+                      convention="paper")
+            f = c.in_convention("fvcore")
+            a = acc.get((arch, alpha, res))
+            rows.append({"model": arch, "α": alpha, "resolution": res,
+                         "MAdds (paper, MACs)": c.totals.madds,
+                         "MAdds (fvcore, MACs)": f.totals.madds,
+                         "params (paper)": c.totals.params, "params (fvcore)": f.totals.params,
+                         "top-1 %": a.top1 if a else None,
+                         "top-1 source": a.source if a else ""})
+    frame = pd.DataFrame(rows)
+    frame["top-1 %"] = frame["top-1 %"].astype("float64")
+    return frame
+
+
+SUMMARY_FLOATFMT = ["", "g", "", "", "", "", "", ".1f", ""]
+
+
+def summary_markdown(frame: pd.DataFrame) -> str:
+    shown = frame.copy()
+    shown["top-1 %"] = pd.Series([None if v != v else v for v in frame["top-1 %"]], dtype=object)
+    return render(shown, "markdown", floatfmt=SUMMARY_FLOATFMT)
+
+
+# --------------------------------------------------------------------------- the job
+
 def build(folder: Path, progress=print):
     """Write the report's files into ``folder`` (which exists and is empty)."""
     from .. import count
+    from ..accuracy import CHART_ARCHS, alpha_text, sources_used
     from ..spec import builtin_names, load
-    index = ["# costmodel report", "",
-             "Per-layer tables of the built-in architectures at α = 1, 224×224, 1000 classes, "
-             "counted in the `paper` convention (MAdds = multiply-accumulates of convolutions and "
-             "fully connected layers; params = weights) and, for params, the `pytorch` convention "
-             "(`sum(p.numel())` of the model built from the spec).", "",
-             "| model | MAdds (paper, MACs) | params (paper) | params (pytorch) | tables |",
-             "|---|---:|---:|---:|---|"]
-    (folder / "tables").mkdir()
-    for name in builtin_names():
-        progress(f"report: {name}")
+    from . import plots
+    tables, figures = folder / "tables", folder / "figures"
+    tables.mkdir()
+    figures.mkdir()
+    names = builtin_names()
+
+    def figure_paths(stem):
+        return [figures / f"{stem}.{fmt}" for fmt in FIGURE_FORMATS]
+
+    # per-model tables
+    index = []
+    costings = {}
+    for name in names:
+        progress(f"report: {name}: per-layer tables")
         c = count(name)
+        costings[name] = c
         frame = layer_frame(c)
-        _write(folder / "tables", f"{name}.csv", render(frame, "csv"))
-        _write(folder / "tables", f"{name}.md",
+        _write(tables, f"{name}.csv", render(frame, "csv"))
+        _write(tables, f"{name}.md",
                render(frame, "markdown", title=c.describe(),
                       totals={c.params_label: c.totals.params, c.madds_label: c.totals.madds}))
         p = c.in_convention("pytorch").totals.params
-        spec = load(name)
-        index.append(f"| {spec.title} (`{name}`) | {c.totals.madds:,} | {c.totals.params:,} | {p:,} | "
-                     f"[csv](tables/{name}.csv), [md](tables/{name}.md) |")
-    index += ["", "Generated by `make report` (`costmodel report --out reports`)."]
-    _write(folder, "README.md", "\n".join(index) + "\n")
+        index.append(f"| {load(name).title} (`{name}`) | {c.totals.madds:,} | {c.totals.params:,} | "
+                     f"{p:,} | [csv](tables/{name}.csv), [md](tables/{name}.md) |")
+
+    # summary
+    progress("report: summary table (paper and fvcore conventions)")
+    summary = summary_frame()
+    _write(tables, "summary.csv", render(summary, "csv"))
+    summary_md = summary_markdown(summary)
+    _write(tables, "summary.md", "**Every built-in at its paper configurations (1000 classes, "
+                                 "TF rounding)**\n\n" + summary_md)
+
+    # trade-off
+    data = {m: plots.tradeoff_data(m) for m in ("madds", "params")}
+    points = data["madds"]["points"]
+    fronts = {"MAdds": data["madds"]["front"], "params": data["params"]["front"]}
+    tradeoff = tradeoff_frame(points, fronts)
+    _write(tables, "tradeoff.csv", render(tradeoff, "csv"))
+    _write(tables, "tradeoff.md", render(tradeoff, "markdown", floatfmt="g",
+                                         title="The trade-off charts' points"))
+    for metric in ("madds", "params"):
+        progress(f"report: figure tradeoff_{metric} ({len(points)} models, "
+                 f"{len(data[metric]['front'])} on the Pareto front)")
+        labels = plots.draw_tradeoff(data[metric], figure_paths(f"tradeoff_{metric}"))
+        if labels.dropped:
+            progress(f"report: tradeoff_{metric}: no free spot for {', '.join(labels.dropped)}")
+
+    # per-layer bars
+    shares = {}
+    for name in names:
+        progress(f"report: figure layers_{name}")
+        shares[name] = plots.draw_layers(costings[name], figure_paths(f"layers_{name}"),
+                                         title=f"{load(name).title} ({name})")["shares"]
+
+    # α × resolution maps
+    for name in names:
+        progress(f"report: figure sweep_{name}")
+        plots.draw_sweep(plots.sweep_grid(name), figure_paths(f"sweep_{name}"))
+
+    # README
+    sources = sources_used(points)
+    out = ["# costmodel report", "",
+           "Generated by `make report` (`costmodel report --out reports`) from the built-in "
+           "architectures and the published record (`costmodel/published/`): no network, no "
+           "model weights, no PyTorch. Every count is exact and names its convention:",
+           "",
+           "* `paper`: MAdds = multiply-accumulates of convolutions and fully connected layers "
+           "(MACs); params = weights.",
+           "* `fvcore`: fvcore 0.1.5's rules, computed analytically: the `paper` MACs plus batch "
+           "norm (2 per element) and adaptive average pooling (its input size); params = every "
+           "parameter (weights, biases, batch-norm γ and β), i.e. `sum(p.numel())`.",
+           "",
+           "Contents: [accuracy vs cost](#accuracy-vs-cost) · [summary](#summary) · "
+           "[conformance](#conformance-summary) · [per-layer cost](#per-layer-cost) · "
+           "[width × resolution](#sweeps-over-width-and-resolution) · [tables](#tables)",
+           "", "## Accuracy vs cost", "",
+           f"Published ImageNet top-1 of {len(points)} MobileNets against their exact MAdds and "
+           f"params ({', '.join(_title(a) for a in CHART_ARCHS)}). Top-1 from: "
+           f"{'; '.join(sources)} (one point per model: where several sources give the same "
+           f"model, the first of these). Hollow markers: the published figure, where the exact "
+           f"count differs from it at its printed precision. Data: "
+           f"[tables/tradeoff.csv](tables/tradeoff.csv).", "",
+           "![Accuracy vs MAdds](figures/tradeoff_madds.png)", "",
+           "![Accuracy vs params](figures/tradeoff_params.png)", "",
+           "Pareto front (MAdds): " + ", ".join(
+               f"{p.arch} {alpha_text(p.alpha)}/{p.resolution} ({p.top1:.1f}%, {p.madds / 1e6:.1f}M)"
+               for p in fronts["MAdds"]) + ".", "",
+           "SVG: [MAdds](figures/tradeoff_madds.svg), [params](figures/tradeoff_params.svg).",
+           "", "## Summary", "",
+           "Every built-in at its paper configurations: α = 1 at 224 and every α × resolution "
+           "with a published top-1 or MAdds figure. 1000 classes, TF rounding; the top-1 is the "
+           "published one (the trade-off chart's source). "
+           "[CSV](tables/summary.csv).", "",
+           summary_md.rstrip("\n"), "",
+           "## Conformance summary", ""]
+    out += conformance_section()
+    out += ["", "## Per-layer cost", "",
+            "MAdds and params of every layer, colored by kind (`paper` convention, α = 1, 224×224, "
+            "1000 classes), with each kind's share; the per-layer tables have shapes, weights, "
+            "biases, norm params and each layer's formula.", ""]
+    for name in names:
+        pw = next((s for s in shares[name] if s["kind"] == "pointwise"), None)
+        claim = (f" 1×1 (pointwise) convolutions: {pw['madds %']:.2f}% of the MAdds, "
+                 f"{pw['params %']:.2f}% of the params." if pw else "")
+        out += [f"### {load(name).title} (`{name}`)", "",
+                f"Tables: [csv](tables/{name}.csv), [md](tables/{name}.md); figure: "
+                f"[svg](figures/layers_{name}.svg).{claim}", "",
+                f"![{name} per layer](figures/layers_{name}.png)", ""]
+    out += ["## Sweeps over width and resolution", "",
+            "Exact MAdds and params of each built-in over its family's published α × resolution "
+            "grid (1000 classes, TF rounding, `paper` convention), the closed form's error "
+            "(MAdds ≈ A·α²ρ² + B·αρ² + C·α + D, from the layers' exponents; `costmodel table` "
+            "prints it), and the published configurations (dots; a red outline where a "
+            "published MAdds figure differs from the exact count).", ""]
+    for name in names:
+        out += [f"### {load(name).title} (`{name}`)", "",
+                f"![{name} over α × resolution](figures/sweep_{name}.png)", "",
+                f"[svg](figures/sweep_{name}.svg)", ""]
+    out += ["## Tables", "",
+            "Per-layer tables at α = 1, 224×224, 1000 classes: MAdds and params in the `paper` "
+            "convention; params also in the `pytorch` convention (`sum(p.numel())` of the model "
+            "built from the spec).", "",
+            "| model | MAdds (paper, MACs) | params (paper) | params (pytorch) | tables |",
+            "|---|---:|---:|---:|---|"] + index
+    out += ["", "Also: [summary.csv](tables/summary.csv), [summary.md](tables/summary.md), "
+            "[tradeoff.csv](tables/tradeoff.csv), [tradeoff.md](tables/tradeoff.md).", ""]
+    _write(folder, "README.md", "\n".join(out))
+
+
+def _title(arch: str) -> str:
+    from ..spec import load
+    return load(arch).title
 
 
 def run(out: str | os.PathLike = "reports", progress=print) -> Path:
     """Build the report in a temporary folder, then replace ``out`` with it."""
+    start = time.perf_counter()
     out = Path(out)
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)            # mkdtemp's folder is private; the report is not
     try:
         build(tmp, progress)
         old = None
@@ -67,5 +256,6 @@ def run(out: str | os.PathLike = "reports", progress=print) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    progress(f"report: wrote {out}/")
+    n = sum(1 for p in out.rglob("*") if p.is_file())
+    progress(f"report: wrote {n} files into {out}/ in {time.perf_counter() - start:.1f} s")
     return out

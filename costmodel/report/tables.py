@@ -60,10 +60,12 @@ def settings(costing) -> dict:
 
 
 def render(frame: pd.DataFrame, fmt: str, *, title: str = "", totals: dict | None = None,
-           meta: dict | None = None, notes: list[str] | None = None, key: str = "rows") -> str:
+           meta: dict | None = None, notes: list[str] | None = None, key: str = "rows",
+           floatfmt=",.2f") -> str:
     """A frame in one of :data:`FORMATS`.  Text and Markdown get a title and totals
     lines; JSON is ``{"meta"..., "totals": ..., "layers": [...]}``; CSV and LaTeX
-    are the bare table (pandas' writers).  ``key`` names the JSON list."""
+    are the bare table (pandas' writers).  ``key`` names the JSON list; ``floatfmt``
+    is Markdown's float format (one, or one per column)."""
     notes = notes or []
     if fmt == "csv":
         return frame.to_csv(index=False)
@@ -79,7 +81,7 @@ def render(frame: pd.DataFrame, fmt: str, *, title: str = "", totals: dict | Non
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if fmt == "markdown":
         out = [f"**{title}**", ""] if title else []
-        out.append(frame.to_markdown(index=False, floatfmt=",.2f", intfmt=","))
+        out.append(frame.to_markdown(index=False, floatfmt=floatfmt, intfmt=",", missingval=""))
         if totals:
             out += ["", "Total: " + ", ".join(f"{k} = {v:,}" if isinstance(v, int) else f"{k} = {v}"
                                               for k, v in totals.items())]
@@ -213,3 +215,77 @@ def sweep_text(rows: list[dict], fmt: str, *, arch: str, convention: str, unit: 
 
 def ratio_text(rows: list[dict], fmt: str, title: str) -> str:
     return render(pd.DataFrame(rows), fmt, title=title)
+
+
+def fit_frame(found, *, convention: str = "paper", unit: str = "macs") -> pd.DataFrame:
+    """``costmodel fit``'s rows (top-1 empty where not published)."""
+    from ..conventions import unit_label
+    cols = ["model", "α", "resolution", "classes", f"MAdds ({convention}, {unit_label(unit)})",
+            f"params ({convention})", "top-1 %", "top-1 source"]
+    rows = [dict(zip(cols, (c.arch, c.alpha, c.resolution, c.classes, c.madds, c.params,
+                            c.top1, c.source))) for c in found]
+    frame = pd.DataFrame(rows, columns=cols)
+    frame["top-1 %"] = frame["top-1 %"].astype("float64")
+    return frame
+
+
+#: Markdown float formats of fit_frame's columns: α as written, top-1 with one decimal.
+FIT_FLOATFMT = ["", "g", "", "", "", "", ".1f", ""]
+
+
+def fit_text(found, fmt: str, *, madds=None, params=None, archs=(), total: int = 0,
+             convention: str = "paper", unit: str = "macs", cheapest=None,
+             left_out: int = 0) -> str:
+    """What ``costmodel fit`` prints: the configurations within the budget, best top-1 first."""
+    from ..fit import budget_text
+    budget = " and ".join(x for x in (
+        f"MAdds ≤ {budget_text(madds)} ({madds:,})" if madds is not None else "",
+        f"params ≤ {budget_text(params)} ({params:,})" if params is not None else "") if x)
+    n_pub = sum(1 for c in found if c.top1 is not None)
+    n_fit = len(found) + left_out
+    title = (f"built-in configurations within {budget} ({convention} convention): "
+             f"{n_fit} of {total} fit, {n_pub} with a published top-1")
+    notes = ["Ranked by published ImageNet top-1 (the source column names the table), then the "
+             "configurations whose accuracy is not published, by MAdds (most first)."]
+    if left_out:
+        notes.append(f"{left_out} more configurations without a published top-1 fit the budget "
+                     f"(--all lists them).")
+    notes.append("Exact counts with TF rounding; classes as the published model (TF-slim 1001), "
+                 "otherwise 1000. Configurations: each family's published α × resolution grid.")
+    if fmt == "json":
+        doc = {"budget": {"madds": madds, "params": params}, "convention": convention,
+               "unit": unit, "families": list(archs), "considered": total, "fit": n_fit,
+               "left_out": left_out, "rows": [c.as_dict() for c in found]}
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if not found and fmt in ("text", "markdown"):
+        line = "No built-in configuration fits this budget."
+        if cheapest is not None:
+            line += (f" The cheapest: {cheapest.arch} α = {cheapest.alpha:g} at {cheapest.resolution}, "
+                     f"{cheapest.madds:,} MAdds and {cheapest.params:,} params.")
+        return (f"**{title}**\n\n{line}\n" if fmt == "markdown" else f"{title}\n{line}\n")
+    frame = fit_frame(found, convention=convention, unit=unit)
+    if fmt in ("csv", "latex"):
+        return render(frame, fmt)
+    if fmt == "text":
+        frame["top-1 %"] = [("" if v != v else f"{v:.1f}") for v in frame["top-1 %"]]
+    else:                                   # Markdown: an empty cell, not "nan"
+        frame["top-1 %"] = pd.Series([None if v != v else v for v in frame["top-1 %"]], dtype=object)
+    return render(frame, fmt, title=title, notes=notes, floatfmt=FIT_FLOATFMT)
+
+
+def tradeoff_frame(points, fronts: dict | None = None) -> pd.DataFrame:
+    """The trade-off chart's points, one row each (the data behind the figure); ``fronts``
+    maps a metric name ("MAdds", "params") to its Pareto front (a column each)."""
+    fronts = {k: {id(p) for p in v} for k, v in (fronts or {}).items()}
+    rows = []
+    for p in points:
+        rows.append({"arch": p.arch, "family": p.family, "alpha": p.alpha,
+                     "resolution": p.resolution, "classes": p.classes, "label": p.label,
+                     "top-1 %": p.top1, "top-5 %": p.top5, "top-1 source": p.source,
+                     "published label": p.published_label,
+                     "MAdds (paper, MACs)": p.madds, "published MAdds": p.published_madds_text,
+                     "MAdds reproduced": p.madds_reproduced, "params (paper)": p.params,
+                     "published params": p.published_params_text,
+                     "params reproduced": p.params_reproduced,
+                     **{f"Pareto ({k})": id(p) in v for k, v in fronts.items()}})
+    return pd.DataFrame(rows)

@@ -1,0 +1,145 @@
+"""The report (``costmodel report``, ``make report``): its files, the committed ``reports/``
+against a fresh run (tables byte for byte), atomic replacement, and no torch."""
+
+import json
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import costmodel
+from conftest import ROOT
+from costmodel.report import job
+
+COMMITTED = ROOT / "reports"
+HEAVY = ("torch", "torchvision", "fvcore")
+FIGURES = (["tradeoff_madds", "tradeoff_params"]
+           + [f"layers_{n}" for n in costmodel.builtin_names()]
+           + [f"sweep_{n}" for n in costmodel.builtin_names()])
+
+SCRIPT = """
+import json, sys
+sys.path.insert(0, {root!r})
+from cli import main
+try:
+    main(["report", "--out", {out!r}])
+except SystemExit as e:
+    code = e.code
+print(json.dumps({{"code": code, "loaded": [m for m in {heavy!r} if m in sys.modules]}}))
+"""
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    """One fresh report, written by the command line in a new interpreter (as `make report`)."""
+    out = tmp_path_factory.mktemp("fresh") / "reports"
+    code = SCRIPT.format(root=str(ROOT), out=str(out), heavy=HEAVY)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"out": out, "code": doc["code"], "loaded": doc["loaded"], "stderr": proc.stderr}
+
+
+def files(folder: Path, pattern="*"):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob(pattern) if p.is_file())
+
+
+def test_report_runs_without_torch_and_reports_progress(fresh):
+    assert fresh["code"] == 0, fresh["stderr"]
+    assert fresh["loaded"] == [], f"the report imported {fresh['loaded']}"
+    err = fresh["stderr"]
+    for line in ("report: mobilenet_v1: per-layer tables", "report: summary table",
+                 "report: figure tradeoff_madds (59 models", "report: figure layers_mobilenet_v2",
+                 "report: figure sweep_mobilenet_v3_small"):
+        assert line in err, line
+    assert re.search(r"report: wrote 57 files into .* in [0-9.]+ s", err)
+    assert "Traceback" not in err
+
+
+def test_report_files(fresh):
+    out = fresh["out"]
+    names = costmodel.builtin_names()
+    want = (["README.md"]
+            + [f"figures/{stem}.{ext}" for stem in FIGURES for ext in ("png", "svg")]
+            + [f"tables/{n}.{ext}" for n in names for ext in ("csv", "md")]
+            + [f"tables/{t}.{ext}" for t in ("summary", "tradeoff") for ext in ("csv", "md")])
+    assert files(out) == sorted(want)
+    for stem in FIGURES:
+        assert (out / "figures" / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert ET.parse(out / "figures" / f"{stem}.svg").getroot().tag.endswith("svg")
+
+
+def test_committed_report_equals_a_fresh_run(fresh):
+    """`make report` was run and committed: tables and README byte for byte, figures by name."""
+    out = fresh["out"]
+    assert files(COMMITTED) == files(out), "reports/ is stale: run `make report` and commit it"
+    for rel in files(out, "*.csv") + files(out, "*.md"):
+        assert (COMMITTED / rel).read_bytes() == (out / rel).read_bytes(), \
+            f"reports/{rel} differs from a fresh run: run `make report` and commit it"
+
+
+def test_readme_embeds_every_figure_and_links_resolve(fresh):
+    out = fresh["out"]
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    embedded = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
+    assert sorted(embedded) == sorted(f"figures/{stem}.png" for stem in FIGURES)
+    for link in re.findall(r"\]\(((?:tables|figures)/[^)]+)\)", readme):
+        assert (out / link).is_file(), link
+    assert "## Conformance summary" in readme
+    assert "\n".join(job.conformance_section()) in readme
+
+
+def test_readme_summary_table(fresh):
+    readme = (fresh["out"] / "README.md").read_text(encoding="utf-8")
+    header = ("| model | α | resolution | MAdds (paper, MACs) | MAdds (fvcore, MACs) | "
+              "params (paper) | params (fvcore) | top-1 % | top-1 source |")
+    table = [line for line in readme.splitlines() if line.startswith("| mobilenet")
+             and line.count("|") == 10]
+    assert re.sub(r"\s+", " ", [line for line in readme.splitlines()
+                                if line.startswith("| model") and "fvcore" in line][0]) == header
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in table]
+    for name in costmodel.builtin_names():
+        row = next(c for c in cells if c[0] == name and c[1] == "1" and c[2] == "224")
+        c = costmodel.count(name)
+        f = c.in_convention("fvcore")
+        assert row[3:7] == [f"{c.totals.madds:,}", f"{f.totals.madds:,}", f"{c.totals.params:,}",
+                            f"{f.totals.params:,}"]
+    v2 = next(c for c in cells if c[:3] == ["mobilenet_v2", "1", "224"])
+    # fvcore's FlopCountAnalysis of torchvision's mobilenet_v2: 314,193,216 (tests/test_torch_bridge.py),
+    # torchvision's num_params 3,504,872; TF-slim's mobilenet_v2_1.0_224: top-1 71.8
+    assert v2[4] == "314,193,216" and v2[6] == "3,504,872" and v2[7] == "71.8"
+    # the V1 grid: 16 configurations, V2: 22, V3-Large: 10 (Table 9)
+    assert sum(1 for c in cells if c[0] == "mobilenet_v1") == 16
+    assert sum(1 for c in cells if c[0] == "mobilenet_v2") == 22
+    assert sum(1 for c in cells if c[0] == "mobilenet_v3_large") == 10
+
+
+def test_report_tables_are_the_engine_numbers(fresh):
+    import csv
+    out = fresh["out"]
+    rows = list(csv.DictReader(open(out / "tables" / "tradeoff.csv", encoding="utf-8")))
+    assert len(rows) == 59
+    for r in rows:
+        c = costmodel.count(r["arch"], alpha=float(r["alpha"]), resolution=int(r["resolution"]),
+                            classes=int(r["classes"]))
+        assert (int(r["MAdds (paper, MACs)"]), int(r["params (paper)"])) == \
+               (c.totals.madds, c.totals.params)
+    per_layer = list(csv.DictReader(open(out / "tables" / "mobilenet_v1.csv", encoding="utf-8")))
+    assert sum(int(r["MAdds (paper, MACs)"]) for r in per_layer) == 568_740_352
+
+
+def test_a_failed_report_leaves_the_previous_one(tmp_path, monkeypatch):
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "README.md").write_text("the previous report\n", encoding="utf-8")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr("costmodel.report.plots.draw_layers", boom)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        job.run(out, progress=lambda line: None)
+    assert (out / "README.md").read_text(encoding="utf-8") == "the previous report\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["reports"]     # no temporary folder left
