@@ -286,7 +286,7 @@ def frame(rec: Reconciliation, unit: str | None = None, strings: bool = True):
 
     rows.append(total_row("rebuilt total", lambda t: t.rebuilt))
     rows.append(total_row("measured total", lambda t: (
-        "(definition)" if t is rec.paper else
+        "" if t is rec.paper else
         t.measured if t.measured is not None else _short_status(t.status))))
     rows.append(total_row("difference", lambda t: (
         "" if t is rec.paper else t.difference if t.measured is not None else ""), signed=True))

@@ -29,6 +29,9 @@ print(json.dumps({{"code": code, "loaded": [m for m in {heavy!r} if m in sys.mod
     ["sweep", "mobilenet_v2", "--alpha", "0.35,1.4", "--resolution", "96,224"],
     ["ratio"],
     ["ratio", "mobilenet_v2"],
+    ["list", "--unit", "flops"],
+    ["ratio", "--unit", "flops"],
+    ["table", "mobilenet_v2", "--convention", "deepspeed"],
 ])
 def test_analytic_commands_stay_light(args):
     code = SCRIPT.format(root=str(ROOT), args=args, heavy=HEAVY)
