@@ -19,7 +19,7 @@ thop               thop 0.1.1.post2209072238           MACs    ``thop.profile(m,
 torchinfo          torchinfo 1.8.0                     MACs    ``summary(m, input_data=x).total_mult_adds``
 torchprofile       torchprofile 0.1.0                  MACs    ``profile_macs(m, x)``
 flopcountermode    torch (``torch.utils.flop_counter``)  FLOPs   ``FlopCounterMode``, ``get_total_flops()``
-deepspeed          deepspeed 0.19.8                    FLOPs   ``get_model_profile(...)[0]`` (its FLOPs)
+deepspeed          deepspeed 0.19.8                    FLOPs   ``FlopsProfiler``, ``get_total_flops()``
 =================  ==================================  ======  ============================
 
 Every tool gets a fresh ``copy.deepcopy`` of the model in eval mode (thop
@@ -95,12 +95,17 @@ def _flopcountermode(torch, model, x):
 
 
 def _deepspeed(torch, model, x):
-    from deepspeed.profiling.flops_profiler import get_model_profile
+    # What get_model_profile(model, input_shape, warm_up=0) does, with the patched
+    # functionals restored even when the model raises (get_model_profile leaves them).
+    from deepspeed.profiling.flops_profiler import FlopsProfiler
     logging.getLogger("DeepSpeed").setLevel(logging.ERROR)
-    flops, _macs, _params = get_model_profile(model, input_shape=tuple(x.shape),
-                                              print_profile=False, detailed=False,
-                                              warm_up=0, as_string=False)
-    return flops
+    prof = FlopsProfiler(model)
+    prof.start_profile()
+    try:
+        model(x)
+        return prof.get_total_flops()
+    finally:
+        prof.end_profile()
 
 
 def _exact(value, tool: str) -> int:

@@ -147,7 +147,8 @@ def rebuild(costing, name: str, cats: list[Category] | None = None) -> ToolResul
     """Convention ``name``'s total and its value on every category of ``costing``."""
     conv = get_convention(name)
     cats = categories(costing) if cats is None else cats
-    sums = np.array([costing.fact_totals()[f] for f in FACTS], dtype=object)
+    totals = costing.fact_totals()
+    sums = np.array([totals[f] for f in FACTS], dtype=object)
     total = int(conv.madds(Facts(sums)))
     cells = [int(conv.madds(Facts(c.vector))) for c in cats]
     assert sum(cells) == total
@@ -290,7 +291,10 @@ def frame(rec: Reconciliation, unit: str | None = None, strings: bool = True):
         t.measured if t.measured is not None else _short_status(t.status))))
     rows.append(total_row("difference", lambda t: (
         "" if t is rec.paper else t.difference if t.measured is not None else ""), signed=True))
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if not strings:
+        out["count"] = out["count"].astype("Int64")      # empty on the total rows
+    return out
 
 
 def _norm(version: str) -> str:
