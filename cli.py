@@ -66,8 +66,10 @@ def model_options(f):
     f = click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True,
                      help="What the numbers count: paper = conv + FC MACs and weights only; "
                           "pytorch = params as sum(p.numel()) of the model built from the spec; "
-                          "fvcore = fvcore's rules (batch norm, pooling); slim-v1 / keras = params "
-                          "with TF-slim's / Keras's batch-norm variables.")(f)
+                          "slim-v1 / keras = params with TF-slim's / Keras's batch-norm variables; "
+                          "fvcore, ptflops-pytorch, ptflops-aten, thop, torchinfo, torchprofile, "
+                          "flopcountermode, deepspeed = that tool's rules (see `costmodel "
+                          "reconcile`).")(f)
     f = click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf",
                      show_default=True,
                      help="How α rounds channel counts: tf = the TF-slim reference code behind the "
@@ -108,15 +110,18 @@ def main():
       costmodel plot tradeoff --out tradeoff.png
       costmodel plot layers mobilenet_v1 --out v1_layers.png
       costmodel report --out reports
+      costmodel reconcile torchvision:mobilenet_v2
     """
 
 
 @main.command("list")
+@click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
+              help="MAdds in MACs (default) or FLOPs (2 per MAC).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-def list_cmd(fmt):
+def list_cmd(unit, fmt):
     """The built-in architectures, with their paper-convention cost at α = 1, 224×224."""
     from costmodel.report.tables import list_frame, render
-    click.echo(render(list_frame(), fmt), nl=False)
+    click.echo(render(list_frame(unit), fmt), nl=False)
 
 
 @main.command()
@@ -189,8 +194,11 @@ def sweep(model, alphas, resolutions, classes, rounding, convention, unit, fmt, 
               help="Resolution multiplier for one layer [default 0.714].")
 @click.option("--resolution", "-r", type=int, default=None, help="MODEL's input resolution.")
 @click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True)
+@click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
+              help="MAdds in MACs (default) or FLOPs (2 per MAC).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-def ratio(model, kernel, in_channels, out_channels, size, alpha, rho, resolution, rounding, fmt):
+def ratio(model, kernel, in_channels, out_channels, size, alpha, rho, resolution, rounding, unit,
+          fmt):
     """Depthwise separable vs standard convolution: cost ratio and the closed form 1/N + 1/Dk².
 
     Without MODEL: one layer, with the rows of the V1 paper's Table 3 (the defaults
@@ -204,14 +212,14 @@ def ratio(model, kernel, in_channels, out_channels, size, alpha, rho, resolution
                                alpha=0.75 if alpha is None else alpha,
                                rho=0.714 if rho is None else rho)
         title = (f"one layer: {size}×{size}×{in_channels} → {out_channels}, Dk = {kernel} "
-                 f"(MAdds in MACs, params = weights; rows are cumulative)")
+                 f"(params = weights; rows are cumulative)")
     else:
         import costmodel
         c = costmodel.count(model, alpha=1.0 if alpha is None else alpha, resolution=resolution,
                             rounding=rounding)
         rows = model_pairs(c)
-        title = f"{c.describe()}: depthwise + pointwise pairs vs standard convolutions (MACs)"
-    click.echo(ratio_text(rows, fmt, title), nl=False)
+        title = f"{c.describe()}: depthwise + pointwise pairs vs standard convolutions"
+    click.echo(ratio_text(rows, fmt, title, unit), nl=False)
 
 
 @main.command()
@@ -224,8 +232,10 @@ def ratio(model, kernel, in_channels, out_channels, size, alpha, rho, resolution
               help="Width rounding (specs only).")
 @click.option("--kwargs", "kwargs", default=None,
               help="key=value,... for a torchvision:NAME or file.py:callable MODEL.")
+@click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
+              help="Counts in MACs (fvcore's unit, the default) or FLOPs (2 per MAC).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-def crosscheck(model, resolution, alpha, classes, rounding, kwargs, fmt):
+def crosscheck(model, resolution, alpha, classes, rounding, kwargs, unit, fmt):
     """Every layer of MODEL: the engine (fvcore convention) against fvcore, module by module.
 
     A spec is built as a PyTorch model; a PyTorch model is extracted by running it once.
@@ -239,7 +249,7 @@ def crosscheck(model, resolution, alpha, classes, rounding, kwargs, fmt):
     res = resolution_from(resolution) if resolution is not None else None
     cc = run_crosscheck(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
                         kwargs=parse_kwargs(kwargs))
-    click.echo(report_text(cc, fmt), nl=False)
+    click.echo(report_text(cc, fmt, unit), nl=False)
     return 0 if cc.agrees else 1
 
 
@@ -494,6 +504,48 @@ def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
                f"{len(grid['published'])} published configurations", err=True)
     draw_sweep(grid, [out])
     click.echo(f"wrote {out}", err=True)
+
+
+@main.command()
+@click.argument("model")
+@click.option("--tools", default=None, metavar="LIST",
+              help="Comma-separated tools [default: all]: fvcore, ptflops-pytorch, ptflops-aten, "
+                   "thop, torchinfo, torchprofile, flopcountermode, deepspeed.")
+@click.option("--resolution", "-r", type=int, default=None, help="Input resolution [default: 224].")
+@click.option("--alpha", "-a", type=float, default=1.0, show_default=True,
+              help="Width multiplier (specs only).")
+@click.option("--classes", type=int, default=None, help="Classifier width (specs only).")
+@click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True,
+              help="Width rounding (specs only).")
+@click.option("--kwargs", "kwargs", default=None,
+              help="key=value,... for a torchvision:NAME or file.py:callable MODEL.")
+@click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
+              help="Show every tool in MACs or FLOPs (2 per MAC) [default: each tool's own unit].")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file (atomically) instead of printing.")
+def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, unit, fmt, out):
+    """Why counters disagree: each tool's total rebuilt from the engine's facts and measured.
+
+    A table of operation category (convolution, biases, batch norm, each activation,
+    pooling, the SE multiply, residual adds) × tool (fvcore, ptflops with both backends,
+    thop, torchinfo, torchprofile, torch's FlopCounterMode, DeepSpeed), each cell the tool's
+    count of that category in its own unit, with every tool's rebuilt total, its total
+    measured by running it (where installed), the difference and how it differs from the
+    paper convention. Exits 0 when every measured total equals the rebuilt one, 1 otherwise.
+    Needs the 'torch' extra; the tools come with the 'peers' extra.
+    """
+    from costmodel.peers import parse_tools
+    from costmodel.reconcile import check_unit, reconcile as run_reconcile, report_text
+    from costmodel.scaling import resolution_from
+    from costmodel.torch_bridge import parse_kwargs
+    names = parse_tools(tools)
+    check_unit(names, unit)
+    res = resolution_from(resolution) if resolution is not None else None
+    rec = run_reconcile(model, tools=names, alpha=alpha, resolution=res, classes=classes,
+                        rounding=rounding, kwargs=parse_kwargs(kwargs))
+    emit(report_text(rec, fmt, unit), out)
+    return 0 if rec.agrees else 1
 
 
 @main.command()

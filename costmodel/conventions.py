@@ -46,16 +46,20 @@ class Convention:
     madds: Callable
     params: Callable
     doc: str = ""
+    #: for a counting tool's convention: the package and version it was written from
+    tool: str = ""
+    #: one line: how its MAdds differ from the ``paper`` convention's
+    versus_paper: str = ""
 
 
 CONVENTIONS: dict[str, Convention] = {}
 
 
-def convention(name: str, unit: str, summary: str):
+def convention(name: str, unit: str, summary: str, *, tool: str = "", versus_paper: str = ""):
     """Register a convention from a class with ``madds`` and ``params`` static methods."""
     def wrap(cls):
         CONVENTIONS[name] = Convention(name, unit, summary, cls.madds, cls.params,
-                                       (cls.__doc__ or "").strip())
+                                       (cls.__doc__ or "").strip(), tool, versus_paper)
         return cls
     return wrap
 
@@ -122,7 +126,10 @@ class Keras:
 
 
 @convention("fvcore", "macs", "fvcore 0.1.5: conv + linear MACs, batch norm 2 per element, "
-                              "adaptive avg pool at input size")
+                              "adaptive avg pool at input size",
+            tool="fvcore 0.1.5.post20221221",
+            versus_paper="+ batch norm at 2 per element, + global pooling at its input size; "
+                         "activations, adds and the SE multiply 0 (ignored or unsupported)")
 class FvCore:
     """fvcore's ``FlopCountAnalysis`` (0.1.5.post20221221) on the model in eval mode.
 
@@ -151,6 +158,219 @@ class FvCore:
         return f.weights + f.biases + 2 * f.norm_channels
 
 
+# --------------------------------------------------------------------------- peer counters
+#
+# Each convention below rebuilds one counting tool's total from the facts, quirks included.
+# They were written from the tools' source (the versions named, the ones the `peers` extra
+# pins) and checked by running the tools (`costmodel reconcile`, tests/test_reconcile.py).
+# Parameters: every one of these tools that counts parameters reports sum(p.numel()) on
+# MobileNets (weights, biases, batch norm γ and β); torchprofile and FlopCounterMode count
+# none, and their params are that sum too.
+
+def _torch_params(f):
+    return f.weights + f.biases + 2 * f.norm_channels
+
+
+@convention("ptflops-pytorch", "macs",
+            "ptflops 0.7.5, default 'pytorch' backend: module hooks + patched functionals",
+            tool="ptflops 0.7.5",
+            versus_paper="+ conv and linear biases, + batch norm at 2 per element, + ReLU and "
+                         "ReLU6 elements (nn.ReLU twice), + global pooling at input size "
+                         "(nn.AdaptiveAvgPool2d twice)")
+class PtflopsPytorch:
+    """ptflops 0.7.5, ``get_model_complexity_info(..., backend="pytorch")`` (the code default).
+
+    Module forward hooks (``pytorch_ops.MODULES_MAPPING``) plus monkey-patched
+    ``torch.nn.functional`` calls (``FUNCTIONAL_MAPPING``, ``count_functional=True``):
+
+    * ``nn.Conv2d``: ``k²·Cin·(Cout/g)·N·Ho·Wo`` + ``N·Cout·Ho·Wo`` for a bias
+      -> ``macs + bias_elements``; ``nn.Linear``: ``(in·out + out)·N`` with a
+      bias -> ``macs + bias_elements``;
+    * ``nn.BatchNorm2d``: ``numel·(2 if affine)`` -> ``2·norm_elements``;
+    * ``nn.ReLU``: output numel by its hook **and** input numel again by the
+      patched ``F.relu`` it calls -> ``2·relu_module``; ``F.relu`` called
+      directly -> once; ``nn.ReLU6``: once by its hook (it calls
+      ``F.hardtanh``, not patched); ``F.relu6`` -> once; so ``relu + relu_module + relu6``;
+    * ``nn.AdaptiveAvgPool2d``: input numel by its hook and again by the patched
+      ``F.adaptive_avg_pool2d`` -> ``2·pool_in_module``; the function alone
+      once -> ``pool_in + pool_in_module``;
+    * 0: ``nn.Hardswish``, ``nn.Hardsigmoid``, ``nn.Sigmoid`` (no hook, no
+      patched function), ``x + y`` and ``x * s`` (only ``torch.add``/``Tensor.add``
+      and ``torch.mul``/``Tensor.mul`` are patched, not the operators), dropout, flatten.
+
+    Params: ``sum(p.numel() for p in model.parameters() if p.requires_grad)``.
+    """
+
+    def madds(f):
+        return (f.macs + f.bias_elements + 2 * f.norm_elements + f.relu + f.relu_module
+                + f.relu6 + f.pool_in + f.pool_in_module)
+
+    params = _torch_params
+
+
+@convention("ptflops-aten", "macs", "ptflops 0.7.5, 'aten' backend: convolution and matmul ops "
+                                    "with their biases",
+            tool="ptflops 0.7.5",
+            versus_paper="+ conv and linear biases (1 per output element); nothing else")
+class PtflopsAten:
+    """ptflops 0.7.5, ``get_model_complexity_info(..., backend="aten")``.
+
+    A ``TorchDispatchMode`` that counts only ``aten.convolution`` /
+    ``aten._convolution`` (``N·prod(w.shape)·Ho·Wo`` + ``N·Cout·Ho·Wo`` for a
+    bias) and ``aten.mm`` / ``aten.matmul`` / ``aten.addmm`` / ``aten.bmm``
+    (``addmm`` adds ``N·out`` for the bias) -> ``macs + bias_elements``.
+    Everything else (batch norm, activations, pooling, adds, multiplies) is a
+    "zero-op".  Params: as ``ptflops-pytorch``.
+    """
+
+    def madds(f):
+        return f.macs + f.bias_elements
+
+    params = _torch_params
+
+
+@convention("thop", "macs", "thop 0.1.1: leaf-module hooks; batch norm 4 per element",
+            tool="thop 0.1.1.post2209072238",
+            versus_paper="+ batch norm at 4 per element (affine), + nn.AdaptiveAvgPool2d as "
+                         "(H·W+1)·C; misses functional pooling, activations, adds, multiplies")
+class Thop:
+    """thop 0.1.1.post2209072238, ``thop.profile(model, inputs=(x,))``.
+
+    Forward hooks on leaf modules of registered types (``profile.register_hooks``,
+    formulas in ``vision/basic_hooks.py`` and ``vision/calc_func.py``):
+
+    * ``nn.Conv2d``: ``numel(out)·(Cin/g)·k²``, the bias ignored -> ``macs``;
+      ``nn.Linear``: ``in_features·numel(out)`` -> ``macs``;
+    * ``nn.BatchNorm2d``: ``calculate_norm`` = 2·numel, doubled again when affine
+      -> ``4·norm_elements``;
+    * ``nn.AdaptiveAvgPool2d``: ``(in_area/out_area + 1)·numel(out)``, for a
+      global pool ``(H·W + 1)·C`` -> ``pool_in_module + pool_out_module``;
+    * 0: ``nn.ReLU``, ``nn.ReLU6``, ``nn.Dropout`` (``zero_ops``); no rule (0):
+      ``nn.Hardswish``, ``nn.Hardsigmoid``, ``nn.Sigmoid``, ``nn.Flatten``; never
+      seen: functional calls (``F.adaptive_avg_pool2d``, ``F.relu``), ``+``, ``*``.
+
+    Params: ``sum(p.numel())`` of the modules with a rule (all of them in these models).
+    """
+
+    def madds(f):
+        return f.macs + 4 * f.norm_elements + f.pool_in_module + f.pool_out_module
+
+    params = _torch_params
+
+
+@convention("torchinfo", "macs", "torchinfo 1.8.0: parameters × output positions",
+            tool="torchinfo 1.8.0",
+            versus_paper="+ conv and linear biases (parameters × output positions), "
+                         "+ batch norm at 2 per channel (not per element)")
+class Torchinfo:
+    """torchinfo 1.8.0, ``summary(model, input_data=x).total_mult_adds``.
+
+    ``LayerInfo.calculate_macs`` on every leaf module called: for each ``weight``
+    and ``bias`` parameter, ``Conv*``: ``numel(param)·N·Ho·Wo``; any other module:
+    ``output_size[0]·numel(param)`` (``N`` times its parameters):
+
+    * convolution: ``(weights + biases)·Ho·Wo`` -> ``macs + bias_elements``;
+    * ``nn.Linear``: ``N·(in·out + out)`` -> ``macs + bias_elements``;
+    * ``nn.BatchNorm2d``: ``N·2C`` (γ and β) -> ``2·norm_channels``;
+    * 0: every module without parameters (activations, pooling) and every
+      function (``+``, ``*``).
+
+    A module called twice is counted twice; ``norm_channels`` counts a shared
+    batch norm's parameters once, so a model that reuses a batch norm module
+    differs by ``2C`` per extra call.  Params: ``sum(p.numel())``, shared
+    parameters once.
+    """
+
+    def madds(f):
+        return f.macs + f.bias_elements + 2 * f.norm_channels
+
+    params = _torch_params
+
+
+@convention("torchprofile", "macs", "torchprofile 0.1.0: traced aten ops; batch norm, pooling "
+                                    "output and the SE multiply",
+            tool="torchprofile 0.1.0",
+            versus_paper="+ batch norm at 1 per element, + global pooling at its output size, "
+                         "+ the SE multiply (aten::mul)")
+class Torchprofile:
+    """torchprofile 0.1.0, ``profile_macs(model, x)`` (``handlers.HANDLER_MAP``).
+
+    A ``torch.jit`` trace, counted per aten operator:
+
+    * ``aten::_convolution``: ``numel(out)·(Cin/g)·k²``, no bias -> ``macs``;
+      ``aten::linear``: the matmul, no bias -> ``macs``;
+    * ``aten::batch_norm``: ``numel(out)`` when affine -> ``norm_elements``;
+    * ``aten::adaptive_avg_pool2d`` (module or function): ``numel(out)`` -> ``pool_out``;
+    * ``aten::mul`` / ``aten::mul_``: ``numel(out)`` -> ``mul``;
+    * 0 (``_ZERO_COST_OPS``): ``aten::relu(_)``, ``aten::hardtanh(_)`` (ReLU6),
+      ``aten::sigmoid``, ``aten::add(_)``, dropout, flatten; 0 with a
+      "No handlers found" warning: ``aten::hardswish(_)``, ``aten::hardsigmoid``.
+
+    Params: not counted by the tool; ``sum(p.numel())``.
+    """
+
+    def madds(f):
+        return f.macs + f.norm_elements + f.pool_out + f.mul
+
+    params = _torch_params
+
+
+@convention("flopcountermode", "flops", "torch.utils.flop_counter.FlopCounterMode: "
+                                        "2 FLOPs per conv/matmul MAC, nothing else",
+            tool="torch (torch.utils.flop_counter)",
+            versus_paper="the paper's MACs in FLOPs (×2), biases excluded; nothing else")
+class TorchFlopCounter:
+    """PyTorch's ``torch.utils.flop_counter.FlopCounterMode`` (``get_total_flops()``).
+
+    A ``TorchDispatchMode`` with formulas for ``aten.convolution``
+    (``2·N·Cout·(Cin/g)·k²·Ho·Wo``, bias ignored) and ``aten.mm`` /
+    ``aten.addmm`` (``2·m·n·k``, bias ignored) -> ``2·macs`` FLOPs; every
+    other operator (batch norm, activations, pooling, adds, multiplies) is
+    silently 0.  Its unit is FLOPs: 2 per multiply-accumulate.
+
+    Params: not counted by the tool; ``sum(p.numel())``.
+    """
+
+    def madds(f):
+        return 2 * f.macs
+
+    params = _torch_params
+
+
+@convention("deepspeed", "flops", "DeepSpeed 0.19.8 flops profiler: FLOPs = 2·MACs + conv bias, "
+                                  "batch norm, F.relu/F.relu6 and pooling elements",
+            tool="deepspeed 0.19.8",
+            versus_paper="FLOPs: 2 × the paper's MACs + conv biases (not linear), + batch norm at 2 "
+                         "per element, + F.relu / F.relu6 elements (not nn.ReLU6), + pooling input")
+class DeepSpeed:
+    """DeepSpeed 0.19.8's flops profiler, ``get_model_profile(...)``: its FLOPs total.
+
+    It patches ``torch.nn.functional`` and some tensor methods
+    (``profiler._patch_functionals``, ``_patch_tensor_methods``) and counts FLOPs:
+
+    * ``F.conv2d``: ``2·k²·Cin·(Cout/g)·N·Ho·Wo`` + ``Cout·N·Ho·Wo`` for a bias
+      -> ``2·macs`` + the convolutions' ``bias_elements``;
+    * ``F.linear``: ``2·numel(in)·out``, the bias ignored -> ``2·macs``, no
+      ``fc_bias_elements``;
+    * ``F.batch_norm`` (eval): ``numel·(2 if affine)`` -> ``2·norm_elements``;
+    * ``F.relu``: numel; ``nn.ReLU`` calls it -> ``relu``; ``F.relu6``:
+      numel, but ``nn.ReLU6`` calls ``F.hardtanh`` (not patched) -> ``relu6 − relu6_module``;
+    * ``F.adaptive_avg_pool2d`` (``nn.AdaptiveAvgPool2d`` calls it): input numel -> ``pool_in``;
+    * 0: ``F.hardswish``, ``F.hardsigmoid``, ``torch.sigmoid`` (not patched),
+      the ``+`` and ``*`` operators (only ``torch.add``/``Tensor.add``,
+      ``torch.mul``/``Tensor.mul`` are patched), dropout.
+
+    Its MACs total (the second number it returns) is ``macs``: the paper's.
+    Params: ``sum(p.numel())`` per module.
+    """
+
+    def madds(f):
+        return (2 * f.macs + f.bias_elements - f.fc_bias_elements + 2 * f.norm_elements
+                + f.relu + f.relu6 - f.relu6_module + f.pool_in)
+
+    params = _torch_params
+
+
 def get(name: str) -> Convention:
     if name not in CONVENTIONS:
         raise UsageError(f"unknown convention {name!r}: use one of {', '.join(CONVENTIONS)}")
@@ -168,7 +388,20 @@ def unit_factor(convention_unit: str, unit: str | None) -> int:
         raise UsageError(f"unknown unit {unit!r}: use macs or flops")
     if convention_unit == "macs" and unit == "flops":
         return 2
-    raise UsageError(f"a count in FLOPs cannot be shown in MACs exactly")
+    raise UsageError("a count in FLOPs cannot be shown in MACs exactly")
+
+
+def weights_of(conv: Convention) -> dict[str, int]:
+    """The integer weight of every fact in a convention's MAdds (it is linear)."""
+    from .layers import FACTS
+    out = {}
+    for name in FACTS:
+        unit = [0] * len(FACTS)
+        unit[FACT_ROW[name]] = 1
+        w = int(conv.madds(Facts(unit)))
+        if w:
+            out[name] = w
+    return out
 
 
 def unit_label(unit: str) -> str:

@@ -112,19 +112,29 @@ def crosscheck(model, *, alpha: float = 1.0, resolution=None, classes=None, roun
                       engine_unsupported=dict(costing.unsupported))
 
 
-def report_text(cc: CrossCheck, fmt: str = "text") -> str:
-    """The cross-check as a table with totals, skipped operators and the verdict."""
+def report_text(cc: CrossCheck, fmt: str = "text", unit: str | None = None) -> str:
+    """The cross-check as a table with totals, skipped operators and the verdict.
+
+    Counts are in MACs (fvcore's unit) or, with ``unit="flops"``, in FLOPs (2 per MAC).
+    """
     import pandas as pd
+    from .conventions import unit_factor, unit_label
     from .report.tables import render
-    frame = pd.DataFrame(cc.rows).rename(columns={"engine": "engine (fvcore convention, MACs)",
-                                                  "fvcore": "fvcore (MACs)"})
+    unit = unit or "macs"
+    k = unit_factor("macs", unit)
+    label = unit_label(unit)
+    rows = [{**r, "engine": k * r["engine"], "fvcore": k * r["fvcore"],
+             "difference": k * r["difference"]} for r in cc.rows]
+    frame = pd.DataFrame(rows).rename(columns={"engine": f"engine (fvcore convention, {label})",
+                                               "fvcore": f"fvcore ({label})",
+                                               "difference": f"difference ({label})"})
     skipped = ", ".join(f"{k} ×{v}" for k, v in sorted(cc.fvcore_skipped.items())) or "none"
     unsupported = ", ".join(f"{k} ×{v}" for k, v in sorted(cc.engine_unsupported.items())) or "none"
     verdict = ("agree: every module, the total and the parameters" if cc.agrees else
                f"DISAGREE: {len(cc.mismatches)} module(s), total "
                f"{cc.engine_total - cc.fvcore_total:+,}, params {cc.engine_params - cc.model_params:+,}")
-    notes = [f"total: engine {cc.engine_total:,}, fvcore {cc.fvcore_total:,} "
-             f"(difference {cc.engine_total - cc.fvcore_total:+,})",
+    notes = [f"total ({label}): engine {k * cc.engine_total:,}, fvcore {k * cc.fvcore_total:,} "
+             f"(difference {k * (cc.engine_total - cc.fvcore_total):+,})",
              f"params: engine (fvcore convention) {cc.engine_params:,}, "
              f"sum(p.numel()) {cc.model_params:,}",
              f"skipped by fvcore (unsupported, counted 0): {skipped}",
@@ -132,10 +142,11 @@ def report_text(cc: CrossCheck, fmt: str = "text") -> str:
              verdict]
     if fmt == "json":
         meta = {"model": cc.name, "resolution": list(cc.resolution), "agrees": cc.agrees,
-                "fvcore_skipped": cc.fvcore_skipped, "engine_unsupported": cc.engine_unsupported}
-        totals = {"engine": cc.engine_total, "fvcore": cc.fvcore_total,
+                "unit": unit, "fvcore_skipped": cc.fvcore_skipped,
+                "engine_unsupported": cc.engine_unsupported}
+        totals = {"engine": k * cc.engine_total, "fvcore": k * cc.fvcore_total,
                   "engine_params": cc.engine_params, "model_params": cc.model_params}
-        return render(pd.DataFrame(cc.rows), "json", meta=meta, totals=totals, key="modules")
+        return render(pd.DataFrame(rows), "json", meta=meta, totals=totals, key="modules")
     h, w = cc.resolution
     title = f"{cc.name} at {h}×{w}: engine (fvcore convention) vs fvcore.nn.FlopCountAnalysis, by module"
     if fmt in ("csv", "latex"):

@@ -141,6 +141,8 @@ class Group:
     static: dict
     act_rows: np.ndarray | None = None
     gate_rows: np.ndarray | None = None
+    act_module_rows: np.ndarray | None = None     # scratch row where the call is a function
+    gate_module_rows: np.ndarray | None = None
     cols: np.ndarray | None = None
     grouped: bool = False
     has_facts: bool = True
@@ -283,6 +285,10 @@ def _finish(spec: Spec, b: ShapeBuilder, layers: list[LayerDef]) -> Plan:
             g.act_rows = static["act"].astype(np.intp)
         if "gate" in static:
             g.gate_rows = static["gate"].astype(np.intp)
+        if "act_module" in static:
+            g.act_module_rows = static["act_module"].astype(np.intp)
+        if "gate_module" in static:
+            g.gate_module_rows = static["gate_module"].astype(np.intp)
         if "groups" in static:
             g.grouped = bool((static["groups"] > 1).any())
         shared = np.array([bool(d.L.get("shared")) for d in members])
@@ -446,10 +452,12 @@ def facts_at(plan: Plan, channel_table: np.ndarray, size_table: np.ndarray):
         if g.grouped:
             _check_groups(plan, g, q)
         for key, v in g.kind.facts(q).items():
-            if key == "act_elements":
-                F[g.act_rows, g.cols] += v
+            if key == "act_elements":         # first write to these cells: assign
+                F[g.act_rows, g.cols] = v
+                F[g.act_module_rows, g.cols] = v
             elif key == "gate_elements":
                 F[g.gate_rows, g.cols] += v
+                F[g.gate_module_rows, g.cols] += v
             else:
                 F[FACT_ROW[key], a:z] = v
         if g.owned is not None:

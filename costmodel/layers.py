@@ -26,7 +26,24 @@ fact                 meaning
 ``pool_out``         its output elements, ``C``
 ``mul``              elements of an element-wise multiply (the SE scale)
 ``add``              elements of an element-wise add (the residual)
+``fc_bias_elements`` the part of ``bias_elements`` in fully connected layers
+``relu_module`` ...  the part of each activation's elements run by a module
+                     (``nn.ReLU``, ``nn.ReLU6``, ``nn.Hardswish``,
+                     ``nn.Hardsigmoid``, ``nn.Sigmoid``); the rest is called
+                     as a function (``F.relu(x)`` in a parent's ``forward``)
+``pool_in_module``   the part of ``pool_in`` (and ``pool_out``) pooled by an
+``pool_out_module``  ``nn.AdaptiveAvgPool2d`` module; the rest by
+                     ``F.adaptive_avg_pool2d``
 ===================  ============================================================
+
+Counters that hook modules and patch functions see a module and a function
+differently (ptflops counts an ``nn.ReLU`` twice, thop misses a functional
+pool), so how an operation is called is a fact too: the ``*_module`` rows
+say which part of an activation or pooling runs as a module.  Convolutions'
+activations, SE's activation and gate and FC activations are modules; a
+standalone ``act`` or ``avgpool`` layer says so in its ``call`` field; SE
+pools with ``F.adaptive_avg_pool2d`` and multiplies with ``*`` (torchvision's
+old ``_SqueezeExcitation``, and the model ``torch_bridge.build`` makes).
 
 A *convention* (``conventions.py``) turns facts into the numbers a paper or a
 tool prints; nothing here knows about conventions.  MAdds in the papers' sense
@@ -59,11 +76,16 @@ FACTS = (
     "weights", "biases", "norm_channels", "macs", "bias_elements", "norm_elements",
     "relu", "relu6", "hswish", "hsigmoid", "sigmoid",
     "pool_in", "pool_out", "mul", "add",
+    "fc_bias_elements",
+    "relu_module", "relu6_module", "hswish_module", "hsigmoid_module", "sigmoid_module",
+    "pool_in_module", "pool_out_module",
 )
 FACT_ROW = {name: i for i, name in enumerate(FACTS)}
 ACTIVATIONS = ("relu", "relu6", "hswish", "hsigmoid", "sigmoid")
 #: Row of each activation in the facts matrix; "none" goes to a scratch row.
 ACT_ROW = {**{a: FACT_ROW[a] for a in ACTIVATIONS}, "none": len(FACTS)}
+#: Row of each activation's module-called part; "none" (and a function call) -> scratch.
+ACT_MODULE_ROW = {**{a: FACT_ROW[f"{a}_module"] for a in ACTIVATIONS}, "none": len(FACTS)}
 ACT_ALIASES = {
     "relu": "relu", "re": "relu", "relu6": "relu6", "hswish": "hswish", "hs": "hswish",
     "h-swish": "hswish", "hardswish": "hswish", "hsigmoid": "hsigmoid",
@@ -263,6 +285,8 @@ class Kind:
         return ""
 
     def static_value(self, L: dict, name: str) -> int:
+        if name in ("act_module", "gate_module"):     # activations inside a kind are modules
+            return ACT_MODULE_ROW[L[name[:-len("_module")]]]
         v = L[name]
         if isinstance(v, bool):
             return int(v)
@@ -330,7 +354,7 @@ class Conv(Kind):
     type = "conv"
     doc = "convolution (+ batch norm + activation): standard, pointwise, grouped or depthwise"
     fields = {**COMMON, **CONV_FIELDS}
-    static = ("kh", "kw", "groups", "bias", "norm", "act")
+    static = ("kh", "kw", "groups", "bias", "norm", "act", "act_module")
 
     def shape(self, L, b, cin, hin, win):
         if L["groups"] == 0 and L["out"] is None:
@@ -431,7 +455,7 @@ class FullyConnected(Kind):
               "bias": Field(True, boolean, "a bias per output"),
               "act": Field("none", activation, "activation after the layer"),
               "width": Field({p: "scaled" for p in POLICIES}, width, "how α scales `out`")}
-    static = ("bias", "act")
+    static = ("bias", "act", "act_module")
 
     def shape(self, L, b, cin, hin, win):
         return b.channel(L["out"], L["width"], cin), -1, b.one, b.one
@@ -443,7 +467,8 @@ class FullyConnected(Kind):
         features = q.cin * q.hin * q.win
         weights = features * q.cout
         return {"weights": weights, "biases": q.bias * q.cout, "macs": weights,
-                "bias_elements": q.bias * q.cout, "act_elements": q.cout}
+                "bias_elements": q.bias * q.cout, "fc_bias_elements": q.bias * q.cout,
+                "act_elements": q.cout}
 
     def formula(self, r):
         c, h, w = r.input
@@ -474,9 +499,11 @@ class Activation(Kind):
     doc = "activation: relu, relu6, hswish, hsigmoid, sigmoid"
     fields = {**COMMON, "fn": Field("relu", activation, "the function"),
               "call": Field("module", call, "module or function (how a model calls it)")}
-    static = ("act",)
+    static = ("act", "act_module")
 
     def static_value(self, L, name):
+        if name == "act_module":
+            return ACT_MODULE_ROW["none" if L["call"] == "function" else L["fn"]]
         return ACT_ROW[L["fn"]]
 
     def label(self, L):
@@ -493,6 +520,10 @@ class AvgPool(Kind):
     type = "avgpool"
     doc = "global average pooling"
     fields = {**COMMON, "call": Field("module", call, "module or function (how a model calls it)")}
+    static = ("module",)
+
+    def static_value(self, L, name):
+        return int(L["call"] == "module")
 
     def shape(self, L, b, cin, hin, win):
         return cin, -1, b.one, b.one
@@ -501,7 +532,9 @@ class AvgPool(Kind):
         return "pooling"
 
     def facts(self, q):
-        return {"pool_in": q.cin * q.hin * q.win, "pool_out": q.cin}
+        pool_in = q.cin * q.hin * q.win
+        return {"pool_in": pool_in, "pool_out": q.cin,
+                "pool_in_module": q.module * pool_in, "pool_out_module": q.module * q.cin}
 
     def formula(self, r):
         c, h, w = r.input
@@ -524,8 +557,15 @@ class SqueezeExcite(Kind):
               "act": Field("relu", activation, "inner activation"),
               "gate": Field("hsigmoid", activation, "gating function"),
               "squeeze": Field(None, positive_int, "squeeze width S at α = 1 (default C/4)"),
+              "pool": Field("module", call, "how it pools: an nn.AdaptiveAvgPool2d module (as "
+                                            "torchvision's SqueezeExcitation) or a function"),
               "width": Field({p: "squeeze" for p in POLICIES}, width, "how α scales S")}
-    static = ("bias", "act", "gate")
+    static = ("bias", "act", "gate", "act_module", "gate_module", "pool_module")
+
+    def static_value(self, L, name):
+        if name == "pool_module":
+            return int(L["pool"] == "module")
+        return super().static_value(L, name)
 
     def shape(self, L, b, cin, hin, win):
         if L["squeeze"] is None:        # S = make_divisible(C/4, 8), however α rounds C
@@ -542,6 +582,7 @@ class SqueezeExcite(Kind):
         spatial = c * q.hin * q.win
         return {"weights": 2 * c * s, "biases": q.bias * (c + s), "macs": 2 * c * s,
                 "bias_elements": q.bias * (c + s), "pool_in": spatial, "pool_out": c,
+                "pool_in_module": q.pool_module * spatial, "pool_out_module": q.pool_module * c,
                 "act_elements": s, "gate_elements": c, "mul": spatial}
 
     def formula(self, r):

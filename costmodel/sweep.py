@@ -48,6 +48,12 @@ class Poly(dict):
 
     __rmul__ = __mul__
 
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):              # conventions may weigh a fact by −1
+        return self + (-other)
+
     def __call__(self, alpha: float, rho: float) -> float:
         return sum(v * alpha ** a * rho ** b for (a, b), v in self.items())
 

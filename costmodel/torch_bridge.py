@@ -163,8 +163,11 @@ def _modules():
 
     act_modules = {"relu": nn.ReLU, "relu6": nn.ReLU6, "hswish": nn.Hardswish,
                    "hsigmoid": nn.Hardsigmoid, "sigmoid": nn.Sigmoid}
-    act_functions = {"relu": F.relu, "relu6": F.relu6, "hswish": F.hardswish,
-                     "hsigmoid": F.hardsigmoid, "sigmoid": torch.sigmoid}
+    # Looked up when called, as a model's own forward would: counters that patch
+    # torch.nn.functional (ptflops, DeepSpeed) see these calls.
+    act_functions = {"relu": lambda x: F.relu(x), "relu6": lambda x: F.relu6(x),
+                     "hswish": lambda x: F.hardswish(x), "hsigmoid": lambda x: F.hardsigmoid(x),
+                     "sigmoid": lambda x: torch.sigmoid(x)}
 
     class FC(nn.Module):
         """A fully connected layer over the flattened input, then its activation."""
@@ -182,15 +185,17 @@ def _modules():
     class SE(nn.Module):
         """Squeeze-and-excitation as torchvision writes it."""
 
-        def __init__(self, c, s, bias, act, gate):
+        def __init__(self, c, s, bias, act, gate, pool_module=True):
             super().__init__()
+            if pool_module:
+                self.pool = nn.AdaptiveAvgPool2d(1)
             self.fc1 = nn.Conv2d(c, s, 1, bias=bias)
             self.act = act_modules[act]()
             self.fc2 = nn.Conv2d(s, c, 1, bias=bias)
             self.gate = act_modules[gate]()
 
         def forward(self, x):
-            s = F.adaptive_avg_pool2d(x, 1)
+            s = self.pool(x) if hasattr(self, "pool") else F.adaptive_avg_pool2d(x, 1)
             s = self.gate(self.fc2(self.act(self.fc1(s))))
             return s * x
 
@@ -261,7 +266,7 @@ def build_from_costing(costing):
                 continue
             module = nn.AdaptiveAvgPool2d(1)
         elif r.type == "se":
-            module = SE(cin, r.mid, L["bias"], L["act"], L["gate"])
+            module = SE(cin, r.mid, L["bias"], L["act"], L["gate"], L["pool"] == "module")
         elif r.type == "add":
             stage.steps.append(("add",))
             continue

@@ -112,3 +112,16 @@ def test_report_writes_tables(run, tmp_path):
     for name in costmodel.builtin_names():
         assert (out / "tables" / f"{name}.csv").exists()
     assert "report: mobilenet_v1" in r.stderr
+
+
+def test_unit_on_list_and_ratio(run):
+    macs = run("list", "--format", "json")
+    flops = run("list", "--unit", "flops", "--format", "json")
+    a = {r["name"]: r["MAdds (paper, MACs)"] for r in json.loads(macs.stdout)["rows"]}
+    b = {r["name"]: r["MAdds (paper, FLOPs)"] for r in json.loads(flops.stdout)["rows"]}
+    assert b == {k: 2 * v for k, v in a.items()}
+    r = run("ratio", "--unit", "flops", "--format", "csv")
+    header, first = r.stdout.splitlines()[:2]
+    assert "MAdds (FLOPs)" in header and "Million Mult-Adds (FLOPs)" in header
+    assert str(2 * 462_422_016) in first                 # Table 3's 462M MACs, as FLOPs
+    assert "MAdds (MACs)" in run("ratio", "mobilenet_v1").stdout.splitlines()[1]

@@ -118,3 +118,29 @@ def test_conventions_count_what_they_say():
     macs = 3 * 3 * 3 * 8 * 8 * 8 + 8 * 5
     assert c.totals.madds == macs
     assert c.in_convention("paper", unit="flops").totals.madds == 2 * macs
+
+
+def test_how_activations_and_pooling_are_called_is_a_fact():
+    # module-called parts (the *_module rows) vs functions; the FC part of bias adds
+    c = one([{"type": "conv", "k": 1, "out": 8, "act": "relu", "bias": True},
+             {"type": "act", "fn": "relu", "call": "function"},
+             {"type": "act", "fn": "relu6"},
+             {"type": "se", "act": "relu", "gate": "hsigmoid"},
+             {"type": "se", "pool": "function"},
+             {"type": "avgpool", "call": "function"},
+             {"type": "fc", "out": 3, "act": "hswish"}], channels=4, resolution=6)
+    by = {r.name: r.facts for r in c.layers}
+    assert by["conv0"]["relu"] == by["conv0"]["relu_module"] == 8 * 36
+    assert by["act0"]["relu"] == 8 * 36 and by["act0"]["relu_module"] == 0
+    assert by["act1"]["relu6"] == by["act1"]["relu6_module"] == 8 * 36
+    se = by["se0"]                        # squeeze 8 (make_divisible(8/4, 8)); pools with a module
+    assert se["relu"] == se["relu_module"] == 8 and se["hsigmoid"] == se["hsigmoid_module"] == 8
+    assert se["pool_in"] == se["pool_in_module"] == 8 * 36 and se["pool_out_module"] == 8
+    se = by["se1"]                        # pool = "function": F.adaptive_avg_pool2d
+    assert se["pool_in"] == 8 * 36 and se["pool_in_module"] == se["pool_out_module"] == 0
+    assert by["avgpool0"]["pool_in"] == 8 * 36 and by["avgpool0"]["pool_in_module"] == 0
+    assert by["fc0"]["hswish"] == by["fc0"]["hswish_module"] == 3
+    assert by["fc0"]["fc_bias_elements"] == by["fc0"]["bias_elements"] == 3
+    assert by["conv0"]["fc_bias_elements"] == 0 and by["conv0"]["bias_elements"] == 8 * 36
+    module_pool = one([{"type": "avgpool"}], channels=4, resolution=6).layers[0].facts
+    assert module_pool["pool_in_module"] == 4 * 36 and module_pool["pool_out_module"] == 4

@@ -32,6 +32,9 @@ print(json.dumps({{"code": code, "loaded": [m for m in {heavy!r} if m in sys.mod
     ["check", "--status", "erratum"],
     ["fit", "--madds", "150M"],
     ["fit", "--madds", "300M", "--params", "3.5M", "--families", "v2,v3", "--format", "json"],
+    ["list", "--unit", "flops"],
+    ["ratio", "--unit", "flops"],
+    ["table", "mobilenet_v2", "--convention", "deepspeed"],
 ])
 def test_analytic_commands_stay_light(args):
     code = SCRIPT.format(root=str(ROOT), args=args, heavy=HEAVY)

@@ -106,6 +106,16 @@ def test_crosscheck_command(run, model_file):
     assert run("crosscheck", f"{model_file}:Tiny", "--kwargs", "width=4").exit_code == 0
 
 
+def test_crosscheck_unit(run):
+    macs = json.loads(run("crosscheck", "mobilenet_v3_small", "--resolution", "96",
+                          "--format", "json").stdout)
+    r = run("crosscheck", "mobilenet_v3_small", "--resolution", "96", "--unit", "flops")
+    assert r.exit_code == 0 and "fvcore (FLOPs)" in r.stdout and "(MACs)" not in r.stdout
+    flops = json.loads(run("crosscheck", "mobilenet_v3_small", "--resolution", "96", "--unit",
+                           "flops", "--format", "json").stdout)
+    assert flops["unit"] == "flops" and flops["totals"]["fvcore"] == 2 * macs["totals"]["fvcore"]
+
+
 def test_crosscheck_exits_1_on_disagreement(run, tmp_path):
     # a model with an operation the engine has no formula for but fvcore counts
     p = tmp_path / "up.py"

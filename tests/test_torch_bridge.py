@@ -213,3 +213,15 @@ def test_unsupported_operations_are_reported_not_zeroed():
 def test_meta_device_is_used_where_it_works():
     ex = extract(torchvision.models.mobilenet_v2(weights=None), 224)
     assert ex.device == "meta"
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"])
+def test_builtin_and_torchvision_have_the_same_facts(name):
+    """The built-in spec calls every operation the way torchvision's model does (modules,
+    functional pools), so every convention, peer counters included, counts them alike."""
+    from costmodel.conventions import CONVENTIONS
+    tv = costmodel.count(f"torchvision:{name}")
+    spec = costmodel.count(name)
+    assert tv.fact_totals() == spec.fact_totals()
+    for conv in CONVENTIONS:
+        assert tv.in_convention(conv).totals == spec.in_convention(conv).totals, conv

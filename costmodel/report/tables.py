@@ -184,16 +184,18 @@ def by_type_notes(costing, frame) -> list[str]:
     return notes
 
 
-def list_frame() -> pd.DataFrame:
+def list_frame(unit: str | None = None) -> pd.DataFrame:
     """The built-in architectures with their paper-convention totals at α = 1, 224."""
     from .. import count
+    from ..conventions import unit_label
     from ..spec import builtin_names, load
     rows = []
     for name in builtin_names():
         spec = load(name)
-        t = count(name).totals
-        rows.append({"name": name, "title": spec.title, "MAdds (paper, MACs)": t.madds,
-                     "params (paper)": t.params, "source": spec.source})
+        c = count(name, unit=unit)
+        rows.append({"name": name, "title": spec.title,
+                     f"MAdds (paper, {unit_label(c.unit)})": c.totals.madds,
+                     "params (paper)": c.totals.params, "source": spec.source})
     return pd.DataFrame(rows)
 
 
@@ -213,8 +215,22 @@ def sweep_text(rows: list[dict], fmt: str, *, arch: str, convention: str, unit: 
                   title=f"{arch}: exact {convention} counts over α × resolution", notes=notes)
 
 
-def ratio_text(rows: list[dict], fmt: str, title: str) -> str:
-    return render(pd.DataFrame(rows), fmt, title=title)
+def ratio_text(rows: list[dict], fmt: str, title: str, unit: str | None = None) -> str:
+    """The ratio rows; MAdds columns name their unit (MACs, or FLOPs = 2 per MAC)."""
+    from ..conventions import unit_factor, unit_label
+    unit = unit or "macs"
+    factor = unit_factor("macs", unit)
+    frame = pd.DataFrame(rows)
+    columns = {}
+    for c in frame.columns:
+        if c in ("MAdds", "separable MAdds", "standard MAdds"):
+            frame[c] = frame[c] * factor
+        elif c == "Million Mult-Adds":       # the paper's 3 significant digits, in this unit
+            frame[c] = [float(f"{r['MAdds'] * factor / 1e6:.3g}") for r in rows]
+        else:
+            continue
+        columns[c] = f"{c} ({unit_label(unit)})"
+    return render(frame.rename(columns=columns), fmt, title=title)
 
 
 def fit_frame(found, *, convention: str = "paper", unit: str = "macs") -> pd.DataFrame:
