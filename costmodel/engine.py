@@ -14,6 +14,7 @@ layer, as a matrix of exact integers, and the conventions over them.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,6 +148,7 @@ class Group:
     grouped: bool = False
     has_facts: bool = True
     owned: np.ndarray | None = None   # 0 for layers that reuse another's parameters
+    q: object = None                  # the group's view of the plan's shape buffers
 
 
 @dataclass
@@ -303,6 +305,17 @@ def _finish(spec: Spec, b: ShapeBuilder, layers: list[LayerDef]) -> Plan:
                         for i, d in enumerate(layers) if d.when is not None]
     plan.ch_idx = np.stack([idx["cin"], idx["cmid"], idx["cout"]])
     plan.sp_idx = np.stack([idx["hin"], idx["win"], idx["hout"], idx["wout"]])
+    # Buffers every evaluation gathers the shapes into, and each group's view of them, made
+    # once: the kinds' facts read these views (evaluations of one plan take turns, `lock`).
+    plan.ch_buf = np.empty(plan.ch_idx.shape, dtype=np.int64)
+    plan.sp_buf = np.empty(plan.sp_idx.shape, dtype=np.int64)
+    plan.lock = threading.Lock()
+    for g in groups:
+        q = _Q()
+        q.cin, q.cmid, q.cout = plan.ch_buf[:, g.start:g.stop]
+        q.hin, q.win, q.hout, q.wout = plan.sp_buf[:, g.start:g.stop]
+        q.__dict__.update(g.static)
+        g.q = q
     plan.sorted_layers = sorted_layers
     _channel_steps(plan)
     return plan
@@ -436,19 +449,24 @@ def _active(plan: Plan, F: np.ndarray, channels: np.ndarray, alpha: float) -> np
 
 def facts_at(plan: Plan, channel_table: np.ndarray, size_table: np.ndarray):
     """The facts matrix and shapes, given every channel-table and size-table value."""
-    channels = channel_table[plan.ch_idx]   # rows: cin, cmid, cout
-    sizes = size_table[plan.sp_idx]          # rows: hin, win, hout, wout
+    with plan.lock:
+        np.take(channel_table, plan.ch_idx, out=plan.ch_buf)     # rows: cin, cmid, cout
+        np.take(size_table, plan.sp_idx, out=plan.sp_buf)        # rows: hin, win, hout, wout
+        F = _fill(plan)
+        channels, sizes = plan.ch_buf.copy(), plan.sp_buf.copy()
     shapes = {"cin": channels[0], "cmid": channels[1], "cout": channels[2],
               "hin": sizes[0], "win": sizes[1], "hout": sizes[2], "wout": sizes[3]}
+    return F, shapes
+
+
+def _fill(plan: Plan) -> np.ndarray:
+    """Ask every kind for the facts of its layers (shapes already in the plan's buffers)."""
     F = np.zeros((len(FACTS) + 1, len(plan.layers)), dtype=np.int64)
     for g in plan.groups:
         if not g.has_facts:
             continue
         a, z = g.start, g.stop
-        q = _Q()
-        q.cin, q.cmid, q.cout = channels[:, a:z]
-        q.hin, q.win, q.hout, q.wout = sizes[:, a:z]
-        q.__dict__.update(g.static)
+        q = g.q
         if g.grouped:
             _check_groups(plan, g, q)
         for key, v in g.kind.facts(q).items():
@@ -462,7 +480,7 @@ def facts_at(plan: Plan, channel_table: np.ndarray, size_table: np.ndarray):
                 F[FACT_ROW[key], a:z] = v
         if g.owned is not None:
             F[_PARAM_ROWS, a:z] *= g.owned
-    return F, shapes
+    return F
 
 
 _PARAM_ROWS = [FACT_ROW["weights"], FACT_ROW["biases"], FACT_ROW["norm_channels"]]
