@@ -86,6 +86,20 @@ def model_options(f):
     return f
 
 
+def run_options(f):
+    """--resolution, --alpha, --classes, --rounding, --kwargs: a MODEL to build or load and run."""
+    f = click.option("--kwargs", "kwargs", default=None,
+                     help="key=value,... for a torchvision:NAME or file.py:callable MODEL.")(f)
+    f = click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf",
+                     show_default=True, help="Width rounding (specs only).")(f)
+    f = click.option("--classes", type=int, default=None, help="Classifier width (specs only).")(f)
+    f = click.option("--alpha", "-a", type=float, default=1.0, show_default=True,
+                     help="Width multiplier (specs only).")(f)
+    f = click.option("--resolution", "-r", type=int, default=None,
+                     help="Input resolution [default: 224].")(f)
+    return f
+
+
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"],
                                           "max_content_width": 100})
 @click.version_option(package_name="costmodel", message="costmodel %(version)s")
@@ -224,14 +238,7 @@ def ratio(model, kernel, in_channels, out_channels, size, alpha, rho, resolution
 
 @main.command()
 @click.argument("model")
-@click.option("--resolution", "-r", type=int, default=None, help="Input resolution [default: 224].")
-@click.option("--alpha", "-a", type=float, default=1.0, show_default=True,
-              help="Width multiplier (specs only).")
-@click.option("--classes", type=int, default=None, help="Classifier width (specs only).")
-@click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True,
-              help="Width rounding (specs only).")
-@click.option("--kwargs", "kwargs", default=None,
-              help="key=value,... for a torchvision:NAME or file.py:callable MODEL.")
+@run_options
 @click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
               help="Counts in MACs (fvcore's unit, the default) or FLOPs (2 per MAC).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
@@ -511,14 +518,7 @@ def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
 @click.option("--tools", default=None, metavar="LIST",
               help="Comma-separated tools [default: all]: fvcore, ptflops-pytorch, ptflops-aten, "
                    "thop, torchinfo, torchprofile, flopcountermode, deepspeed.")
-@click.option("--resolution", "-r", type=int, default=None, help="Input resolution [default: 224].")
-@click.option("--alpha", "-a", type=float, default=1.0, show_default=True,
-              help="Width multiplier (specs only).")
-@click.option("--classes", type=int, default=None, help="Classifier width (specs only).")
-@click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True,
-              help="Width rounding (specs only).")
-@click.option("--kwargs", "kwargs", default=None,
-              help="key=value,... for a torchvision:NAME or file.py:callable MODEL.")
+@run_options
 @click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
               help="Show every tool in MACs or FLOPs (2 per MAC) [default: each tool's own unit].")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
