@@ -134,41 +134,39 @@ class CellResult:
 # --------------------------------------------------------------------------- counting
 
 class _Counter:
-    """Costings per setup, computed once (each is a few hundred microseconds)."""
+    """Facts per setup, evaluated once (each evaluation is a few hundred microseconds)."""
 
     def __init__(self):
         self.cache = {}
 
-    def costing(self, s: Setup, alpha: float, resolution: int):
+    def facts(self, s: Setup, alpha: float, resolution: int):
+        """The summed facts of a setup's model (or of its body), or None if it cannot be built."""
         key = (s, alpha, resolution)
         if key not in self.cache:
+            import numpy as np
             from . import count
+            from .conventions import Facts
+            from .layers import FACTS
             try:
-                self.cache[key] = count(s.arch, alpha=alpha, resolution=resolution,
-                                        classes=s.classes, rounding=s.rounding)
+                c = count(s.arch, alpha=alpha, resolution=resolution, classes=s.classes,
+                          rounding=s.rounding)
             except Exception:  # noqa: BLE001 - a variant may not exist at some α
                 self.cache[key] = None
+            else:
+                layers = c.layers
+                if s.part == "body only":
+                    layers = layers[:next((i for i, r in enumerate(layers) if r.type == "avgpool"),
+                                          len(layers))]
+                self.cache[key] = Facts(np.array([sum(r.facts[f] for r in layers) for f in FACTS],
+                                                 dtype=np.int64))
         return self.cache[key]
 
     def value(self, s: Setup, alpha, resolution, convention: str, metric: str) -> int | None:
-        c = self.costing(s, alpha, resolution)
-        if c is None:
+        f = self.facts(s, alpha, resolution)
+        if f is None:
             return None
         conv = _conv.get(convention)
-        layers = c.layers
-        if s.part == "body only":
-            first_pool = next((i for i, r in enumerate(layers) if r.type == "avgpool"), len(layers))
-            layers = layers[:first_pool]
-            from .conventions import Facts
-            import numpy as np
-            from .layers import FACTS
-            sums = np.array([sum(r.facts[f] for r in layers) for f in FACTS], dtype=np.int64)
-            f = Facts(sums)
-        else:
-            f = None
-        if metric == "params":
-            return int(conv.params(f)) if f is not None else int(c.in_convention(convention).totals.params)
-        return int(conv.madds(f)) if f is not None else int(c.in_convention(convention).totals.madds)
+        return int(conv.params(f) if metric == "params" else conv.madds(f))
 
 
 def _conventions(metric: str, primary: str, allowed) -> list[str]:

@@ -92,7 +92,7 @@ def _scales(plan, alpha: float, policy: str):
     """Which channel entries thin with α, and which sizes shrink with ρ."""
     p_i = POLICIES.index(policy)
     ch = []
-    for roles, base, ref, ratio in plan.ch:
+    for roles, _base, ref, _ratio in plan.ch:
         role = roles[p_i]
         if role in ("fixed", "classes"):
             ch.append(False)

@@ -2,7 +2,6 @@
 published record (read here straight from the CSV files, not through the package's loader)."""
 
 import csv
-import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
 

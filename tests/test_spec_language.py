@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 
 import costmodel
 from costmodel.spec import load

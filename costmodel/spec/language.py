@@ -371,7 +371,3 @@ class _Walker:
             B["name"] = name
             self.nodes.append(Node("block", type_, name, B, repeat_index=r))
 
-
-def layer_entry(node_fields: dict) -> dict:
-    """A node's fields as a spec entry (the inverse of parsing), for writing specs."""
-    return {k: v for k, v in node_fields.items() if v is not None}
