@@ -171,17 +171,13 @@ class _Counter:
 
 def _conventions(metric: str, primary: str, allowed) -> list[str]:
     """The allowed registered conventions in MACs with distinct rules for ``metric``, primary first."""
-    import numpy as np
-    from .conventions import Facts
-    from .layers import FACTS
-    probe = Facts(np.arange(1, len(FACTS) + 1, dtype=np.int64) * 1009)
     seen, out = set(), []
     names = [primary] + [n for n in allowed if n != primary and n in _conv.CONVENTIONS]
     for name in names:
         c = _conv.CONVENTIONS[name]
         if c.unit != "macs":
             continue
-        sig = int(c.params(probe) if metric == "params" else c.madds(probe))
+        sig = tuple(sorted(_conv.weights_of(c, metric).items()))
         if sig not in seen:
             seen.add(sig)
             out.append(name)

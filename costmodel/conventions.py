@@ -391,14 +391,15 @@ def unit_factor(convention_unit: str, unit: str | None) -> int:
     raise UsageError("a count in FLOPs cannot be shown in MACs exactly")
 
 
-def weights_of(conv: Convention) -> dict[str, int]:
-    """The integer weight of every fact in a convention's MAdds (it is linear)."""
+def weights_of(conv: Convention, metric: str = "madds") -> dict[str, int]:
+    """The integer weight of every fact in a convention's MAdds (or params): it is linear."""
     from .layers import FACTS
+    count = conv.params if metric == "params" else conv.madds
     out = {}
     for name in FACTS:
         unit = [0] * len(FACTS)
         unit[FACT_ROW[name]] = 1
-        w = int(conv.madds(Facts(unit)))
+        w = int(count(Facts(unit)))
         if w:
             out[name] = w
     return out

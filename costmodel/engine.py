@@ -177,6 +177,8 @@ def compile_spec(spec: Spec) -> Plan:
     layers: list[LayerDef] = []
     cin, hin, win = b.INPUT, b.h0, b.w0
     residual_stack = []
+    # the spec's scalar defaults reach the layers that blocks expand into
+    defaults = {k: v for k, v in spec.data.get("defaults", {}).items() if not isinstance(v, dict)}
 
     def add_layer(type_, L, name, module, block):
         nonlocal cin, hin, win
@@ -218,8 +220,6 @@ def compile_spec(spec: Spec) -> Plan:
             expand = _blocks.BLOCKS[node.type]["expand"]
             for entry in expand(B, node.name, node.repeat_index, b.ch_base[cin]):
                 type_ = entry["type"]
-                defaults = {k: v for k, v in spec.data.get("defaults", {}).items()
-                            if not isinstance(v, dict)}
                 try:
                     L = parse_layer(KINDS[type_], entry, defaults)
                 except SpecError as e:
