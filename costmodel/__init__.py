@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 
 def count(model, *, alpha: float = 1.0, resolution=None, classes: int | None = None,
           rounding: str = "tf", convention: str = "paper", unit: str | None = None,
-          kwargs: dict | None = None, channels: int = 3) -> Costing:
+          kwargs: dict | None = None, channels: int = 3, input_shape=None) -> Costing:
     """Count a model's parameters and MAdds, per layer and in total.
 
     ``model`` is a built-in name (``costmodel.builtin_names()``), a ``.toml`` or
@@ -46,7 +46,8 @@ def count(model, *, alpha: float = 1.0, resolution=None, classes: int | None = N
 
     if is_module(model) or is_model_ref(model):
         return count_module(model, resolution=resolution, convention=convention, unit=unit,
-                            kwargs=kwargs, alpha=alpha, classes=classes, channels=channels)
+                            kwargs=kwargs, alpha=alpha, classes=classes, channels=channels,
+                            input_shape=input_shape)
     plan = plan_for(model)
     F, shapes, res, classes = evaluate(plan, alpha=alpha, resolution=resolution,
                                        classes=classes, rounding=rounding)
@@ -56,26 +57,28 @@ def count(model, *, alpha: float = 1.0, resolution=None, classes: int | None = N
 
 def count_module(model, *, resolution=None, convention: str = "paper", unit: str | None = None,
                  kwargs: dict | None = None, alpha: float = 1.0, classes=None,
-                 channels: int = 3) -> Costing:
-    """Count a PyTorch model (or a ``torchvision:``/``file.py:`` reference) by running it once."""
-    from .engine import evaluate, plan_for
+                 channels: int = 3, input_shape=None) -> Costing:
+    """Count a PyTorch model (or a ``torchvision:``/``timm:``/``file.py:`` reference) by
+    running it once under an operator-level capture (``costmodel.capture``).
+
+    The input is ``input_shape`` (without the batch, e.g. ``(1, 28, 28)``), else
+    ``channels`` × ``resolution`` (an int or (h, w); default 224).
+    """
+    from .capture import capture
+    from .costing import CapturedCosting
     from .errors import UsageError
-    from .torch_bridge import extract, is_module, load_model
+    from .torch_bridge import is_module, load_model
     if alpha != 1.0 or classes is not None:
         raise UsageError("alpha and classes apply to specs; a PyTorch model has its own widths "
                          "(build it with its width argument, e.g. --kwargs width_mult=0.75)")
     name = model if isinstance(model, str) else type(model).__name__
     module = model if is_module(model) else load_model(model, kwargs)
-    res = 224 if resolution is None else resolution
-    ex = extract(module, res, name=name, channels=channels)
-    plan = plan_for(ex.spec)
-    F, shapes, res, classes = evaluate(plan)
-    c = Costing(plan, F, shapes, alpha=1.0, resolution=res, classes=None, rounding="-",
-                convention=convention, unit=unit, name=name)
-    c.unsupported = ex.unsupported
-    c.model_params = ex.params
-    c.module = module
-    return c
+    if input_shape is None:
+        res = 224 if resolution is None else resolution
+        h, w = (res, res) if isinstance(res, int) else res
+        input_shape = (channels, h, w)
+    cap = capture(module, input_shape, name=name)
+    return CapturedCosting(cap, convention=convention, unit=unit, name=name)
 
 
 __all__ = ["count", "count_module", "builtin_names", "Costing", "LayerRecord", "Totals", "CostmodelError",

@@ -64,18 +64,31 @@ def convention(name: str, unit: str, summary: str, *, tool: str = "", versus_pap
     return wrap
 
 
-@convention("paper", "macs", "conv + FC multiply-accumulates; params = weights")
+def _products(f):
+    """Every multiply-accumulate of a product: convolution, linear, matmul, attention."""
+    return f.macs + f.matmul_macs + f.attention_macs + f.fused_macs
+
+
+def _other_params(f):
+    """Parameters beyond weights, biases and batch norm (captured PyTorch models)."""
+    return f.norm_affine + f.other_params + f.uncalled_params
+
+
+@convention("paper", "macs", "conv + FC (+ matmul, attention) multiply-accumulates; params = weights")
 class Paper:
     """The MobileNet papers' convention (and TF-slim's README tables).
 
     MAdds: multiply-accumulates of convolutions and fully connected layers, the
-    squeeze-and-excitation FC layers included; nothing else (no batch norm,
-    activations, pooling, residual adds, SE multiply or biases).
+    squeeze-and-excitation FC layers included, and for a captured PyTorch model
+    every matmul, bmm, einsum and attention product (QKᵀ and AV: what the ViT,
+    Swin and MobileNetV4 papers count); nothing else (no batch norm,
+    activations, pooling, residual adds, SE multiply or biases).  On any model,
+    this is torch's ``FlopCounterMode`` total / 2 run on the meta device.
     Params: weights only (no biases, no batch-norm parameters).
     """
 
     def madds(f):
-        return f.macs
+        return _products(f)
 
     def params(f):
         return f.weights
@@ -86,15 +99,17 @@ class PyTorch:
     """The spec built as a PyTorch model.
 
     Params: ``sum(p.numel() for p in model.parameters())``: weights, biases and
-    batch norm's γ and β (2 per channel; running statistics are buffers).
+    batch norm's γ and β (2 per channel; running statistics are buffers), other
+    norms' affine parameters, every other parameter, and those of modules never
+    called (auxiliary heads).
     MAdds: as ``paper`` (torchvision's ``_ops`` metadata is this number).
     """
 
     def madds(f):
-        return f.macs
+        return _products(f)
 
     def params(f):
-        return f.weights + f.biases + 2 * f.norm_channels
+        return f.weights + f.biases + 2 * f.norm_channels + _other_params(f)
 
 
 @convention("slim-v1", "macs", "conv + FC MACs; params = TF-slim MobileNetV1 variables")
@@ -107,10 +122,10 @@ class SlimV1:
     """
 
     def madds(f):
-        return f.macs
+        return _products(f)
 
     def params(f):
-        return f.weights + f.biases + 3 * f.norm_channels
+        return f.weights + f.biases + 3 * f.norm_channels + _other_params(f)
 
 
 @convention("keras", "macs", "conv + FC MACs; params = Keras count (weights, biases, 4 per BN channel)")
@@ -119,10 +134,10 @@ class Keras:
     per channel (γ, β, moving mean, moving variance).  MAdds: as ``paper``."""
 
     def madds(f):
-        return f.macs
+        return _products(f)
 
     def params(f):
-        return f.weights + f.biases + 4 * f.norm_channels
+        return f.weights + f.biases + 4 * f.norm_channels + _other_params(f)
 
 
 @convention("fvcore", "macs", "fvcore 0.1.5: conv + linear MACs, batch norm 2 per element, "
@@ -140,7 +155,19 @@ class FvCore:
       ``prod(input)·out_features``, no bias  -> ``macs``;
     * ``aten::batch_norm`` in eval mode: ``numel·(2 if affine else 1)``
       -> ``2·norm_elements``;
-    * ``aten::adaptive_avg_pool2d``: input numel -> ``pool_in``;
+    * ``aten::adaptive_avg_pool2d`` (any output size): input numel -> ``pool_in``;
+    * ``aten::matmul``, ``aten::mm``, ``aten::bmm``, ``aten::einsum``: the
+      product's MACs -> ``matmul_macs``;
+    * ``aten::batch_norm`` without affine: numel -> ``bn_plain_elements``;
+    * ``aten::layer_norm``, ``aten::group_norm``, ``aten::instance_norm``:
+      ``numel·(5 if affine else 4)`` -> ``4·lnorm_elements + lnorm_affine_elements``;
+    * ``aten::upsample_nearest2d``: output numel; ``aten::upsample_bilinear2d``:
+      4 per output element;
+    * skipped (unsupported, counted 0): ``aten::scaled_dot_product_attention``
+      (``attention_macs``), ``aten::_native_multi_head_attention`` (the fused
+      eval path of ``nn.MultiheadAttention``: ``fused_macs``, projections
+      included), ``aten::softmax``, ``aten::gelu``, ``aten::silu``, max and
+      windowed average pooling, ``aten::mean``, sub, div, ...;
     * ignored silently (``_IGNORED_OPS``): ``aten::relu(_)``, ``aten::dropout``,
       ``aten::flatten``, views and reshapes;
     * unsupported, skipped with a warning and counted 0: ``aten::hardtanh(_)``
@@ -152,10 +179,12 @@ class FvCore:
     """
 
     def madds(f):
-        return f.macs + 2 * f.norm_elements + f.pool_in
+        return (f.macs + f.matmul_macs + 2 * f.norm_elements + f.bn_plain_elements + f.pool_in
+                + 4 * f.lnorm_elements + f.lnorm_affine_elements + f.upsample_nearest_out
+                + 4 * f.upsample_linear_out)
 
     def params(f):
-        return f.weights + f.biases + 2 * f.norm_channels
+        return f.weights + f.biases + 2 * f.norm_channels + _other_params(f)
 
 
 # --------------------------------------------------------------------------- peer counters
@@ -168,7 +197,7 @@ class FvCore:
 # none, and their params are that sum too.
 
 def _torch_params(f):
-    return f.weights + f.biases + 2 * f.norm_channels
+    return f.weights + f.biases + 2 * f.norm_channels + _other_params(f)
 
 
 @convention("ptflops-pytorch", "macs",
@@ -224,7 +253,7 @@ class PtflopsAten:
     """
 
     def madds(f):
-        return f.macs + f.bias_elements
+        return f.macs + f.matmul_macs + f.bias_elements
 
     params = _torch_params
 
@@ -328,11 +357,18 @@ class TorchFlopCounter:
     other operator (batch norm, activations, pooling, adds, multiplies) is
     silently 0.  Its unit is FLOPs: 2 per multiply-accumulate.
 
+    ``aten.bmm``, ``aten.baddbmm`` and the scaled-dot-product attention kernels
+    (flash, efficient, cuDNN) are counted too.  It is run on the meta device,
+    where ``F.scaled_dot_product_attention`` decomposes into counted ``bmm``s and
+    ``nn.MultiheadAttention`` takes no fused path; on the CPU it would miss
+    ``_scaled_dot_product_flash_attention_for_cpu`` and
+    ``_native_multi_head_attention`` (no formula in its registry): ``2·paper``.
+
     Params: not counted by the tool; ``sum(p.numel())``.
     """
 
     def madds(f):
-        return 2 * f.macs
+        return 2 * _products(f)
 
     params = _torch_params
 

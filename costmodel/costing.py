@@ -37,7 +37,8 @@ class LayerRecord:
     """One layer: its name, kind, shapes, parameters and MAdds (in the costing's convention)."""
 
     __slots__ = ("name", "type", "kind", "input", "output", "mid", "weights", "biases",
-                 "norm_params", "params", "madds", "facts", "layer", "module", "block", "_group")
+                 "norm_params", "params", "madds", "facts", "layer", "module", "block", "_group",
+                 "_formula", "captured")
 
     def __init__(self, **kw):
         for k, v in kw.items():
@@ -46,6 +47,9 @@ class LayerRecord:
     @property
     def formula(self) -> str:
         """The layer's cost formula with its numbers filled in (paper notation)."""
+        text = getattr(self, "_formula", None)
+        if text is not None:
+            return text
         return KINDS[self.type].formula(self)
 
     @property
@@ -186,3 +190,66 @@ class Costing:
         return (f"<Costing {self.name} α={self.alpha:g} res={self.resolution[0]} "
                 f"{self.convention.name}: params={self.totals.params:,} "
                 f"madds={self.totals.madds:,} {self.unit_label}>")
+
+
+class CapturedCosting(Costing):
+    """The facts of a PyTorch model captured at the operator level (``capture.py``).
+
+    ``capture`` holds every layer's record (all input and output shapes, where each input
+    came from); ``unsupported`` the operations with no formula, ``uncalled`` the modules
+    never called (their parameters are in the ``pytorch`` params).
+    """
+
+    def __init__(self, capture, F=None, *, convention="paper", unit=None, name=None):
+        self.capture = capture
+        F = capture.matrix() if F is None else F
+        super().__init__(_NamedPlan(name or capture.name), F, {}, alpha=1.0,
+                         resolution=capture.resolution, classes=None, rounding="-",
+                         convention=convention, unit=unit, name=name or capture.name)
+        self.unsupported = dict(capture.uncounted)
+        self.uncalled = dict(capture.uncalled)
+        self.model_params = capture.params
+        self.module = capture.model
+
+    @property
+    def complete(self) -> bool:
+        """True when every operation has a formula."""
+        return not self.unsupported
+
+    def in_convention(self, convention: str, unit: str | None = None) -> "CapturedCosting":
+        return CapturedCosting(self.capture, self.F, convention=convention, unit=unit,
+                               name=self.name)
+
+    @cached_property
+    def layers(self) -> list[LayerRecord]:
+        params, madds = self._columns()
+        batch = self.capture.input_shape[0]
+
+        def strip(shape):
+            shape = tuple(shape)
+            return shape[1:] if len(shape) >= 2 and shape[0] == batch else shape
+
+        out = []
+        for j, c in enumerate(self.capture.layers):
+            facts = {name: int(self.F[i, j]) for i, name in enumerate(FACTS)}
+            inp = strip(c.inputs[0].shape) if c.inputs else ()
+            outp = strip(c.outputs[0].shape) if c.outputs else ()
+            out.append(LayerRecord(
+                name=c.name, type=c.type, kind=c.label, input=inp, output=outp, mid=0,
+                weights=facts["weights"], biases=facts["biases"],
+                norm_params=2 * facts["norm_channels"] + facts["norm_affine"],
+                params=int(params[j]), madds=int(madds[j]), facts=facts, layer=c.fields,
+                module=c.module, block=None, _group=c.group, _formula=c.formula, captured=c))
+        return out
+
+    def describe(self) -> str:
+        shape = "×".join(str(v) for v in self.capture.input_shape[1:])
+        return (f"{self.name}: input={shape}, convention={self.convention.name} "
+                f"({self.convention.summary})")
+
+
+class _NamedPlan:
+    """What a Costing reads of a plan, for a captured model: its name."""
+
+    def __init__(self, name):
+        self.name = name

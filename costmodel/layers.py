@@ -71,15 +71,70 @@ import numpy as np
 from .errors import SpecError
 from .scaling import POLICIES, ROLES
 
-#: The fact rows, in order.  ``conventions.py`` reads them by name.
-FACTS = (
-    "weights", "biases", "norm_channels", "macs", "bias_elements", "norm_elements",
-    "relu", "relu6", "hswish", "hsigmoid", "sigmoid",
-    "pool_in", "pool_out", "mul", "add",
-    "fc_bias_elements",
-    "relu_module", "relu6_module", "hswish_module", "hsigmoid_module", "sigmoid_module",
-    "pool_in_module", "pool_out_module",
+#: Every fact, declared once with the operation category it belongs to (the reconcile
+#: table's rows and the params rows derive from this list) and what it counts.  The
+#: first block is what specs produce; the rest is what operator-level capture of a
+#: real PyTorch model adds (``capture.py``): matmuls, attention, other norms, pools.
+FACT_DECLS = (
+    ("weights", "parameters", "multiplicative parameters of convolutions and linear layers"),
+    ("biases", "parameters", "additive parameters of convolutions and linear layers"),
+    ("norm_channels", "batch norm", "batch-norm channels (γ and β, 2 parameters each)"),
+    ("macs", "convolution", "multiply-accumulates of convolutions and linear layers"),
+    ("bias_elements", "convolution bias", "output elements that receive a bias add"),
+    ("norm_elements", "batch norm", "elements an affine batch norm is applied to"),
+    ("relu", "activation", "elements through ReLU"),
+    ("relu6", "activation", "elements through ReLU6"),
+    ("hswish", "activation", "elements through h-swish"),
+    ("hsigmoid", "activation", "elements through h-sigmoid"),
+    ("sigmoid", "activation", "elements through sigmoid"),
+    ("pool_in", "global average pool", "input elements of adaptive average pooling (2-D)"),
+    ("pool_out", "global average pool", "its output elements"),
+    ("mul", "multiply", "elements of an element-wise multiply"),
+    ("add", "add", "elements of an element-wise add"),
+    ("fc_bias_elements", "linear bias", "the part of bias_elements in linear layers"),
+    ("relu_module", "activation", "the part of relu run by an nn.ReLU module"),
+    ("relu6_module", "activation", "the part of relu6 run by an nn.ReLU6 module"),
+    ("hswish_module", "activation", "the part of hswish run by an nn.Hardswish module"),
+    ("hsigmoid_module", "activation", "the part of hsigmoid run by an nn.Hardsigmoid module"),
+    ("sigmoid_module", "activation", "the part of sigmoid run by an nn.Sigmoid module"),
+    ("pool_in_module", "global average pool", "the part of pool_in pooled by a module"),
+    ("pool_out_module", "global average pool", "the part of pool_out pooled by a module"),
+    # ---- captured models
+    ("matmul_macs", "matmul", "multiply-accumulates of matmul, bmm, einsum and a tensor @ "
+                              "(outside attention calls)"),
+    ("attention_macs", "attention", "QKᵀ and AV multiply-accumulates of scaled-dot-product "
+                                    "attention calls (and of a multi-head attention's core)"),
+    ("fused_macs", "fused attention", "every multiply-accumulate of an nn.MultiheadAttention call "
+                                      "that takes PyTorch's fused fast path in eval mode "
+                                      "(_native_multi_head_attention): projections and core"),
+    ("softmax", "softmax", "elements through softmax (attention weights included)"),
+    ("bn_plain_elements", "batch norm", "elements of a batch norm without affine parameters"),
+    ("lnorm_elements", "layer/group/instance norm", "elements of layer, group and instance norms"),
+    ("lnorm_affine_elements", "layer/group/instance norm", "the part of lnorm_elements with "
+                                                           "affine parameters"),
+    ("rmsnorm_elements", "RMS norm", "elements of RMS norms"),
+    ("norm_affine", "parameters", "affine parameters of layer, group, instance and RMS norms"),
+    ("other_params", "parameters", "parameters used by other operations (position embeddings, "
+                                   "class tokens, layer scales, ...)"),
+    ("uncalled_params", "parameters", "parameters of modules never called (auxiliary heads)"),
+    ("act_other", "other activation", "elements through other activations (GELU, SiLU, tanh, ...)"),
+    ("eltwise", "other element-wise", "elements of other element-wise arithmetic (sub, div, ...)"),
+    ("reduce_in", "mean / sum", "input elements of mean and sum reductions (x.mean((2, 3)))"),
+    ("pool_other_in", "other pooling", "input elements of max, windowed average and non-2-D "
+                                       "adaptive pooling"),
+    ("pool_other_out", "other pooling", "their output elements"),
+    ("upsample_nearest_out", "upsample", "output elements of nearest interpolation"),
+    ("upsample_linear_out", "upsample", "output elements of (bi)linear interpolation"),
+    ("upsample_other_out", "upsample", "output elements of other interpolation (bicubic, ...)"),
 )
+#: The fact rows, in order.  ``conventions.py`` reads them by name.
+FACTS = tuple(name for name, _, _ in FACT_DECLS)
+FACT_CATEGORY = {name: cat for name, cat, _ in FACT_DECLS}
+FACT_DOC = {name: doc for name, _, doc in FACT_DECLS}
+#: The facts that are parameters (every parameter of a model is in exactly one of them
+#: under the ``pytorch`` convention: norm_channels counts 2 per channel).
+PARAM_FACTS = ("weights", "biases", "norm_channels", "norm_affine", "other_params",
+               "uncalled_params")
 FACT_ROW = {name: i for i, name in enumerate(FACTS)}
 ACTIVATIONS = ("relu", "relu6", "hswish", "hsigmoid", "sigmoid")
 #: Row of each activation in the facts matrix; "none" goes to a scratch row.

@@ -87,7 +87,18 @@ def _torchprofile(torch, model, x):
 
 
 def _flopcountermode(torch, model, x):
+    # On the meta device, where scaled-dot-product attention decomposes into bmm's it counts
+    # (on the CPU its registry has no formula for the CPU flash kernel or the fused
+    # multi-head attention); the CPU where the model does not run on meta.
     from torch.utils.flop_counter import FlopCounterMode
+    try:
+        meta = copy.deepcopy(model).to("meta")
+        counter = FlopCounterMode(display=False)
+        with counter:
+            meta(x.to("meta"))
+        return counter.get_total_flops()
+    except Exception:  # noqa: BLE001 - the CPU then
+        pass
     counter = FlopCounterMode(display=False)
     with counter:
         model(x)
