@@ -1,6 +1,6 @@
 # The two commands of the README. Both create .venv on a fresh machine and install what they need.
 #   make report   install costmodel and write the reports into reports/
-#   make test     install costmodel with the test and peers extras and run every test
+#   make test     install costmodel with the torch, timm, test and peers extras and run every test
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -17,7 +17,7 @@ $(VENV)/.installed-report: pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e '.[torch,test,peers]'
+	$(PIP) install -q -e '.[torch,timm,test,peers]'
 	touch $@ $(VENV)/.installed-report
 
 report: $(VENV)/.installed-report

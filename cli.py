@@ -18,8 +18,29 @@ from costmodel.conventions import CONVENTIONS as _CONVENTIONS
 FORMATS = ("text", "csv", "markdown", "json", "latex")
 CONVENTIONS = tuple(_CONVENTIONS)
 MODEL_HELP = ("MODEL is a built-in architecture (see `costmodel list`), a .toml/.json spec file, "
-              "torchvision:NAME (built with weights=None) or path/to/file.py:callable (a class or "
-              "factory returning an nn.Module); the last two need the 'torch' extra.")
+              "torchvision:NAME (built with weights=None), timm:NAME (pretrained=False) or "
+              "path/to/file.py:callable (a class or factory returning an nn.Module); the last "
+              "three need the 'torch' extra (timm: the 'timm' extra).")
+
+
+def torch_options(f):
+    """--input and --strict: for a PyTorch MODEL, counted by running it once."""
+    f = click.option("--strict", is_flag=True,
+                     help="Exit 1 when the model has operations without a formula (a PyTorch "
+                          "MODEL; they are always listed on standard error).")(f)
+    f = click.option("--input", "input_shape", default=None, metavar="CxHxW",
+                     help="A PyTorch MODEL's input without the batch, e.g. 1x28x28 or "
+                          "3x256x192 [default: 3x(resolution)x(resolution)].")(f)
+    return f
+
+
+def announce(costing, strict: bool) -> int:
+    """Say on standard error what a captured model could not count (and what was never
+    called); the exit status --strict asks for."""
+    from costmodel.report.tables import capture_notes
+    for line in capture_notes(costing):
+        click.echo(f"costmodel: {line}", err=True)
+    return 1 if strict and getattr(costing, "unsupported", None) else 0
 
 
 class Main(click.Group):
@@ -83,7 +104,7 @@ def model_options(f):
                      help="Input resolution in pixels [default: 224].")(f)
     f = click.option("--alpha", "-a", type=float, default=1.0, show_default=True,
                      help="Width multiplier α.")(f)
-    return f
+    return torch_options(f)
 
 
 def run_options(f):
@@ -97,7 +118,7 @@ def run_options(f):
                      help="Width multiplier (specs only).")(f)
     f = click.option("--resolution", "-r", type=int, default=None,
                      help="Input resolution [default: 224].")(f)
-    return f
+    return torch_options(f)
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"],
@@ -119,6 +140,8 @@ def main():
       costmodel sweep mobilenet_v3_large --alpha 0.35,0.5,0.75,1.0 --resolution 128:224:32
       costmodel ratio
       costmodel table torchvision:mobilenet_v3_large --kwargs width_mult=0.75
+      costmodel table timm:vit_base_patch16_224 --by-type
+      costmodel table lenet.py:LeNet --input 1x28x28 --strict
       costmodel crosscheck mobilenet_v2 --resolution 160
       costmodel fit --madds 150M --params 4M
       costmodel plot tradeoff --out tradeoff.png
@@ -147,8 +170,8 @@ def list_cmd(unit, fmt):
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically) instead of printing.")
-def table(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit, by_type,
-          formulas, fmt, out):
+def table(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit, input_shape,
+          strict, by_type, formulas, fmt, out):
     """Per-layer cost table of MODEL: shapes, weights, biases, norm params, params and MAdds.
 
     Text and Markdown end with the totals and the closed form of the MAdds in α and ρ
@@ -159,13 +182,15 @@ def table(model, alpha, resolution, rho, classes, rounding, convention, kwargs, 
     from costmodel.report.tables import table_text
     from costmodel.scaling import resolution_from
     from costmodel.sweep import scaling_law
-    from costmodel.torch_bridge import is_model_ref, parse_kwargs
+    from costmodel.torch_bridge import is_model_ref, parse_input, parse_kwargs
     res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
     c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
-                        convention=convention, unit=unit, kwargs=parse_kwargs(kwargs))
+                        convention=convention, unit=unit, kwargs=parse_kwargs(kwargs),
+                        input_shape=parse_input(input_shape))
     law = None if is_model_ref(model) else scaling_law(
         model, alpha=alpha, classes=classes, rounding=rounding, convention=convention, unit=unit)
     emit(table_text(c, fmt, by_type=by_type, formulas=formulas, law=law), out)
+    return announce(c, strict)
 
 
 @main.command()
@@ -242,7 +267,7 @@ def ratio(model, kernel, in_channels, out_channels, size, alpha, rho, resolution
 @click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
               help="Counts in MACs (fvcore's unit, the default) or FLOPs (2 per MAC).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-def crosscheck(model, resolution, alpha, classes, rounding, kwargs, unit, fmt):
+def crosscheck(model, resolution, alpha, classes, rounding, kwargs, input_shape, strict, unit, fmt):
     """Every layer of MODEL: the engine (fvcore convention) against fvcore, module by module.
 
     A spec is built as a PyTorch model; a PyTorch model is extracted by running it once.
@@ -252,12 +277,12 @@ def crosscheck(model, resolution, alpha, classes, rounding, kwargs, unit, fmt):
     """
     from costmodel.crosscheck import crosscheck as run_crosscheck, report_text
     from costmodel.scaling import resolution_from
-    from costmodel.torch_bridge import parse_kwargs
+    from costmodel.torch_bridge import parse_input, parse_kwargs
     res = resolution_from(resolution) if resolution is not None else None
     cc = run_crosscheck(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
-                        kwargs=parse_kwargs(kwargs))
+                        kwargs=parse_kwargs(kwargs), input_shape=parse_input(input_shape))
     click.echo(report_text(cc, fmt, unit), nl=False)
-    return 0 if cc.agrees else 1
+    return 0 if cc.agrees and not (strict and cc.engine_unsupported) else 1
 
 
 @main.command()
@@ -449,7 +474,8 @@ def plot_tradeoff(metric, families, out, data):
 @model_options
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="The figure (.png, .svg or .pdf) [default: NAME_layers.png].")
-def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit, out):
+def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit,
+                input_shape, strict, out):
     """MAdds and params of every layer of MODEL as bars colored by layer kind.
 
     Standard, depthwise, pointwise (1×1) and grouped convolutions, squeeze-excite and
@@ -461,15 +487,17 @@ def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kw
     import costmodel
     from costmodel.report.plots import check_out, draw_layers
     from costmodel.scaling import resolution_from
-    from costmodel.torch_bridge import parse_kwargs
+    from costmodel.torch_bridge import parse_input, parse_kwargs
     res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
     if out is None:
         out = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(model).rsplit("/", 1)[-1]) + "_layers.png"
     check_out(out)
     c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
-                        convention=convention, unit=unit, kwargs=parse_kwargs(kwargs))
+                        convention=convention, unit=unit, kwargs=parse_kwargs(kwargs),
+                        input_shape=parse_input(input_shape))
     draw_layers(c, [out])
     click.echo(f"wrote {out}", err=True)
+    return announce(c, strict)
 
 
 @plot.command("sweep")
@@ -524,7 +552,8 @@ def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically) instead of printing.")
-def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, unit, fmt, out):
+def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, input_shape, strict, unit,
+              fmt, out):
     """Why counters disagree: each tool's total rebuilt from the engine's facts and measured.
 
     A table of operation category (convolution, biases, batch norm, each activation,
@@ -538,14 +567,15 @@ def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, unit, 
     from costmodel.peers import parse_tools
     from costmodel.reconcile import check_unit, reconcile as run_reconcile, report_text
     from costmodel.scaling import resolution_from
-    from costmodel.torch_bridge import parse_kwargs
+    from costmodel.torch_bridge import parse_input, parse_kwargs
     names = parse_tools(tools)
     check_unit(names, unit)
     res = resolution_from(resolution) if resolution is not None else None
     rec = run_reconcile(model, tools=names, alpha=alpha, resolution=res, classes=classes,
-                        rounding=rounding, kwargs=parse_kwargs(kwargs))
+                        rounding=rounding, kwargs=parse_kwargs(kwargs),
+                        input_shape=parse_input(input_shape))
     emit(report_text(rec, fmt, unit), out)
-    return 0 if rec.agrees else 1
+    return 0 if rec.agrees and not (strict and rec.engine_unsupported) else 1
 
 
 @main.command()

@@ -213,6 +213,7 @@ class _Call:
         self.hardtanh_bounds = None
         self.upsample_mode = ""
         self.residual = False
+        self.einsum = None                      # (equation, operand shapes)
 
     def products_total(self, names=None) -> int:
         return sum(m for n, _, m in self.products if names is None or n in names)
@@ -372,6 +373,8 @@ class _Recorder:
         elif base == "hardtanh":
             call.hardtanh_bounds = (float(_arg(args, kwargs, 1, "min_val", -1.0)),
                                     float(_arg(args, kwargs, 2, "max_val", 1.0)))
+        elif base == "einsum" and args and isinstance(args[0], str):
+            call.einsum = (args[0], [tuple(int(v) for v in t.shape) for t in ins])
         elif base == "add":
             call.residual = len(ins) == 2 and ins[0].shape == ins[1].shape
         call.outs = [tuple(int(s) for s in o.shape) for o in outs]
@@ -529,7 +532,9 @@ def _capture(torch, model, original, input_shape, name, device) -> Capture:
             raise
         from .torch_bridge import _one_line
         shape = "×".join(str(v) for v in input_shape)
-        raise ModelLoadError(f"the model cannot run on a {shape} input: {_one_line(e)}") from None
+        where = (f"at resolution {input_shape[1]}×{input_shape[2]} (input {shape})"
+                 if len(input_shape) == 3 else f"on a {shape} input")
+        raise ModelLoadError(f"the model cannot run {where}: {_one_line(e)}") from None
     finally:
         for h in handles:
             h.remove()

@@ -157,7 +157,8 @@ class FvCore:
       -> ``2·norm_elements``;
     * ``aten::adaptive_avg_pool2d`` (any output size): input numel -> ``pool_in``;
     * ``aten::matmul``, ``aten::mm``, ``aten::bmm``, ``aten::einsum``: the
-      product's MACs -> ``matmul_macs``;
+      product's MACs -> ``matmul_macs`` (a general einsum's from numpy's
+      ``einsum_path`` report at 4 significant digits: ``+ einsum_print_error``);
     * ``aten::batch_norm`` without affine: numel -> ``bn_plain_elements``;
     * ``aten::layer_norm``, ``aten::group_norm``, ``aten::instance_norm``:
       ``numel·(5 if affine else 4)`` -> ``4·lnorm_elements + lnorm_affine_elements``;
@@ -179,7 +180,8 @@ class FvCore:
     """
 
     def madds(f):
-        return (f.macs + f.matmul_macs + 2 * f.norm_elements + f.bn_plain_elements + f.pool_in
+        return (f.macs + f.matmul_macs + f.einsum_print_error + 2 * f.norm_elements
+                + f.bn_plain_elements + f.pool_in
                 + 4 * f.lnorm_elements + f.lnorm_affine_elements + f.upsample_nearest_out
                 + 4 * f.upsample_linear_out)
 

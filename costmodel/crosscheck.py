@@ -71,12 +71,13 @@ def uncovered(paths: list[str], by_module: dict) -> list[str]:
 
 
 def crosscheck(model, *, alpha: float = 1.0, resolution=None, classes=None, rounding: str = "tf",
-               kwargs: dict | None = None) -> CrossCheck:
+               kwargs: dict | None = None, input_shape=None) -> CrossCheck:
     """Count ``model`` with the engine (fvcore convention) and with fvcore; compare."""
     from . import count
     from .torch_bridge import build_from_costing, fvcore_counts, is_model_ref, is_module
     if is_module(model) or is_model_ref(model):
-        costing = count(model, resolution=resolution, kwargs=kwargs, convention="fvcore")
+        costing = count(model, resolution=resolution, kwargs=kwargs, convention="fvcore",
+                        input_shape=input_shape)
         module = costing.module
         model_params = costing.model_params
         name = costing.name
@@ -88,7 +89,8 @@ def crosscheck(model, *, alpha: float = 1.0, resolution=None, classes=None, roun
         name = costing.name
     res = costing.resolution
     channels = costing.layers[0].input[0] if costing.layers else 3
-    by_module, total, skipped = fvcore_counts(module, res, channels)
+    shape = tuple(costing.capture.input_shape[1:]) if hasattr(costing, "capture") else None
+    by_module, total, skipped = fvcore_counts(module, res, channels, input_shape=shape)
     order: list[str] = []
     engine: dict[str, int] = {}
     kinds: dict[str, list[str]] = {}

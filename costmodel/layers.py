@@ -102,6 +102,9 @@ FACT_DECLS = (
     # ---- captured models
     ("matmul_macs", "matmul", "multiply-accumulates of matmul, bmm, einsum and a tensor @ "
                               "(outside attention calls)"),
+    ("einsum_print_error", "matmul", "fvcore's count of an einsum minus its exact MACs: "
+                                     "fvcore reads a general einsum's cost from numpy's "
+                                     "einsum_path report, printed to 4 significant digits"),
     ("attention_macs", "attention", "QKᵀ and AV multiply-accumulates of scaled-dot-product "
                                     "attention calls (and of a multi-head attention's core)"),
     ("fused_macs", "fused attention", "every multiply-accumulate of an nn.MultiheadAttention call "

@@ -206,7 +206,11 @@ class MatMul(OpKind):
         return "Matmul / einsum"
 
     def facts(self, call):
-        return {"matmul_macs": call.products_total()}
+        macs = call.products_total()
+        out = {"matmul_macs": macs}
+        if call.base == "einsum" and call.einsum is not None:
+            out["einsum_print_error"] = fvcore_einsum(*call.einsum) - macs
+        return out
 
     def formula(self, call, facts):
         return " + ".join(f"{_dot(*dims)}" for dims in call.product_dims) or "0"
@@ -466,7 +470,7 @@ class Upsample(OpKind):
     """interpolate / upsample: output elements, by mode (nearest, (bi)linear, other)."""
 
     type = "upsample"
-    functions = ("interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample")
+    functions = ("interpolate", "upsample", "upsample_nearest", "upsample_bilinear")
     role = "other"
     colour = "#64b5cd"
 
@@ -653,6 +657,28 @@ def normalise(name: str) -> str:
             n = n[1:]
     n = n.strip("_")
     return {"truediv": "div", "floordiv": "floor_divide"}.get(n, n)
+
+
+def fvcore_einsum(equation: str, shapes) -> int:
+    """fvcore 0.1.5's count of an einsum (``jit_handles.einsum_flop_jit``): exact for
+    ``abc,abd->acd`` and ``abc,adc->adb``, else numpy's ``einsum_path`` "optimized flop"
+    line (printed ``%.3e``) halved and floored."""
+    import numpy as np
+    equation = equation.replace(" ", "")
+    letters = dict.fromkeys(ch for ch in equation if ch.isalpha())
+    equation = equation.translate({ord(x): 97 + i for i, x in enumerate(letters)})
+    if equation == "abc,abd->acd":
+        n, c, t = shapes[0]
+        return int(n * c * t * shapes[-1][-1])
+    if equation == "abc,adc->adb":
+        n, t, g = shapes[0]
+        return int(n * t * g * shapes[-1][1])
+    arrs = [np.broadcast_to(np.zeros(1), s) for s in shapes]
+    report = np.einsum_path(equation, *arrs, optimize="optimal")[1]
+    for line in report.split("\n"):
+        if "optimized flop" in line.lower():
+            return int(np.floor(float(line.split(":")[-1]) / 2))
+    raise NotImplementedError(equation)
 
 
 def kind_for(base: str, call) -> OpKind | None:

@@ -55,7 +55,7 @@ class Peer:
 
 def _fvcore(torch, model, x):
     from .torch_bridge import fvcore_counts
-    return fvcore_counts(model, tuple(x.shape[2:]), int(x.shape[1]))[1]
+    return fvcore_counts(model, None, input_shape=tuple(x.shape[1:]))[1]
 
 
 def _ptflops(backend):
@@ -184,7 +184,7 @@ def quiet():
             logging.disable(previous)
 
 
-def measure(name: str, model, resolution, channels: int = 3) -> int:
+def measure(name: str, model, resolution, channels: int = 3, input_shape=None) -> int:
     """The total ``name`` reports for ``model`` at ``resolution`` (batch 1, eval mode).
 
     Raises ``ImportError`` when the tool is not installed and ``RuntimeError``
@@ -197,7 +197,7 @@ def measure(name: str, model, resolution, channels: int = 3) -> int:
     if version(name) is None:
         raise ImportError(f"{peer.distribution} is not installed")
     m = copy.deepcopy(model).eval()
-    x = torch.zeros(1, channels, h, w)
+    x = torch.zeros(1, *(input_shape or (channels, h, w)))
     try:
         with quiet(), torch.no_grad():
             total = peer.run(torch, m, x)

@@ -25,7 +25,7 @@ import numpy as np
 
 from .conventions import CONVENTIONS, Facts, get as get_convention, unit_label, weights_of
 from .errors import UsageError
-from .layers import ACTIVATIONS, FACT_ROW, FACTS
+from .layers import ACTIVATIONS, FACT_CATEGORY, FACT_ROW, FACTS, PARAM_FACTS
 
 ACT_NAMES = {"relu": "ReLU", "relu6": "ReLU6", "hswish": "h-swish", "hsigmoid": "h-sigmoid",
              "sigmoid": "sigmoid"}
@@ -49,7 +49,7 @@ def categories(costing) -> list[Category]:
     for r in costing.layers:
         v = np.fromiter((r.facts[f] for f in FACTS), dtype=np.int64, count=n)
         total += v
-        if r.type == "fc":
+        if r.type in ("fc", "mha"):         # linear layers (and attention's projections)
             fc += v
     rest = total - fc
 
@@ -90,7 +90,18 @@ def categories(costing) -> list[Category]:
                         T("pool_in") - pin, f"input elements ({T('pool_out') - pout:,} out)"))
     out.append(Category("multiply (SE scale)", vec(mul=T("mul")), T("mul"), "elements"))
     out.append(Category("residual add", vec(add=T("add")), T("add"), "elements"))
-    params = Category("parameters", vec(weights=T("weights"), biases=T("biases")), 0, "")
+    # the facts of captured PyTorch models: one category per declared category
+    handled = set(FACTS[:FACTS.index("matmul_macs")]) | set(PARAM_FACTS)
+    by_label: dict[str, dict] = {}
+    for name in FACTS:
+        if name not in handled:
+            by_label.setdefault(FACT_CATEGORY[name], {})[name] = T(name)
+    for label, facts in by_label.items():
+        first = next(iter(facts))
+        unit = "MACs" if first.endswith("_macs") else "elements"
+        out.append(Category(label, vec(**facts), facts[first], unit))
+    params = Category("parameters", vec(**{p: T(p) for p in PARAM_FACTS if p != "norm_channels"}),
+                      0, "")
     # The categories partition the facts exactly: each convention's cells sum to its total.
     summed = sum((c.vector for c in out), params.vector)
     assert [int(x) for x in summed] == [int(x) for x in total], "categories must partition the facts"
@@ -158,7 +169,7 @@ def rebuild(costing, name: str, cats: list[Category] | None = None) -> ToolResul
 
 def reconcile(model, *, tools=None, alpha: float = 1.0, resolution=None, classes=None,
               rounding: str = "tf", kwargs: dict | None = None, measure: bool = True,
-              channels: int = 3) -> Reconciliation:
+              channels: int = 3, input_shape=None) -> Reconciliation:
     """Rebuild every tool's total for ``model`` from the engine and (``measure``) run the tool.
 
     ``model``: a spec (built-in name, file, dict) — built as a PyTorch model to
@@ -174,7 +185,8 @@ def reconcile(model, *, tools=None, alpha: float = 1.0, resolution=None, classes
     if measure:
         require_torch()
     if is_module(model) or is_model_ref(model):
-        costing = count(model, resolution=resolution, kwargs=kwargs, channels=channels)
+        costing = count(model, resolution=resolution, kwargs=kwargs, channels=channels,
+                        input_shape=input_shape)
         module = costing.module
     else:
         costing = count(model, alpha=alpha, resolution=resolution, classes=classes,
@@ -186,6 +198,7 @@ def reconcile(model, *, tools=None, alpha: float = 1.0, resolution=None, classes
     results = []
     res = costing.resolution
     ch = costing.layers[0].input[0] if costing.layers else channels
+    shape = tuple(costing.capture.input_shape[1:]) if hasattr(costing, "capture") else None
     for t in names:
         r = rebuild(costing, t, cats)
         r.version = peers.version(t)
@@ -196,7 +209,7 @@ def reconcile(model, *, tools=None, alpha: float = 1.0, resolution=None, classes
             r.status = "not installed"
         else:
             try:
-                r.measured = peers.measure(t, module, res, ch)
+                r.measured = peers.measure(t, module, res, ch, input_shape=shape)
                 r.status = "measured"
             except ImportError as e:
                 r.status = f"not installed ({e})"

@@ -33,11 +33,13 @@ from pathlib import Path
 from .errors import MissingExtra, ModelLoadError, UsageError
 from .layers import resolve_padding
 
-MODEL_REF = re.compile(r"^(torchvision:[A-Za-z0-9_]+|.+\.py:[A-Za-z_][A-Za-z0-9_]*)$")
+MODEL_REF = re.compile(r"^(torchvision:[A-Za-z0-9_]+|timm:[A-Za-z0-9_.\-]+|"
+                       r".+\.py:[A-Za-z_][A-Za-z0-9_]*)$")
 
 
 def is_model_ref(arg) -> bool:
-    """``torchvision:NAME`` or ``file.py:callable`` (checked without importing torch)."""
+    """``torchvision:NAME``, ``timm:NAME`` or ``file.py:callable`` (checked without importing
+    torch)."""
     return isinstance(arg, str) and bool(MODEL_REF.match(arg))
 
 
@@ -81,11 +83,44 @@ def parse_kwargs(text: str | None) -> dict:
     return out
 
 
+def parse_input(text: str | None):
+    """``"1x28x28"`` or ``"3×256×192"`` -> ``(1, 28, 28)``: a model's input without the batch
+    (any number of dimensions, each a whole number > 0)."""
+    if text is None:
+        return None
+    parts = re.split(r"[x×,]", str(text).strip().lower())
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        dims = ()
+    if not dims or any(d <= 0 for d in dims):
+        raise UsageError(f"--input takes the input's shape without the batch as CxHxW "
+                         f"(e.g. 1x28x28 or 3x256x192), got {text!r}")
+    return dims
+
+
 def load_model(ref: str, kwargs: dict | None = None):
-    """An ``nn.Module`` from ``torchvision:NAME`` (always ``weights=None``) or
-    ``path/to/file.py:callable`` (a class or factory, called with ``kwargs``)."""
+    """An ``nn.Module`` from ``torchvision:NAME`` (always ``weights=None``), ``timm:NAME``
+    (``pretrained=False``; the ``timm`` extra) or ``path/to/file.py:callable`` (a class or
+    factory, called with ``kwargs``; the file's folder is importable for its sibling
+    modules)."""
     torch = require_torch()
     kwargs = dict(kwargs or {})
+    if ref.startswith("timm:"):
+        name = ref.split(":", 1)[1]
+        try:
+            import timm
+        except ImportError:
+            raise MissingExtra("timm is not installed: install the 'timm' extra "
+                               "(pip install -e '.[timm]')") from None
+        if name.split(".")[0] not in timm.list_models():
+            raise ModelLoadError(f"{ref}: timm has no model {name!r}")
+        kwargs.pop("pretrained", None)
+        try:
+            model = timm.create_model(name, pretrained=False, **kwargs)
+        except Exception as e:  # noqa: BLE001 - any failure is the model's, one line
+            raise ModelLoadError(f"{ref}: building it failed: {_one_line(e)}") from None
+        return model.eval()
     if ref.startswith("torchvision:"):
         name = ref.split(":", 1)[1]
         try:
@@ -105,6 +140,9 @@ def load_model(ref: str, kwargs: dict | None = None):
     if not file.is_file():
         raise ModelLoadError(f"{path}: no such file")
     mod_name = f"_costmodel_user_{abs(hash(str(file.resolve())))}"
+    folder = str(file.resolve().parent)
+    if folder not in sys.path:      # its sibling modules import as they do when it is run
+        sys.path.insert(0, folder)
     try:
         spec = importlib.util.spec_from_file_location(mod_name, file)
         module = importlib.util.module_from_spec(spec)
@@ -521,8 +559,9 @@ def _function_record(torch, func, args, kwargs, out, owner, unique):
 
 # --------------------------------------------------------------------------- fvcore
 
-def fvcore_counts(model, resolution, channels: int = 3):
-    """fvcore's by-module counts, total and skipped operators for ``model`` at ``resolution``."""
+def fvcore_counts(model, resolution, channels: int = 3, input_shape=None):
+    """fvcore's by-module counts, total and skipped operators for ``model`` at ``resolution``
+    (or on an input of ``input_shape``, without the batch)."""
     torch = require_torch()
     import warnings
     try:
@@ -531,7 +570,7 @@ def fvcore_counts(model, resolution, channels: int = 3):
         raise MissingExtra("this needs fvcore: install the 'torch' extra "
                            "(pip install -e '.[torch]')") from None
     h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
-    x = torch.zeros(1, channels, h, w)
+    x = torch.zeros(1, *(input_shape or (channels, h, w)))
     model = model.eval()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")

@@ -50,7 +50,7 @@ def test_python_file_model(run, model_file):
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["totals"]["madds"] == 3 * 3 * 3 * 16 * 224 * 224 + 16 * 3
-    assert doc["unsupported"] == {} and doc["model_params"] == 3 * 9 * 16 + 16 + 16 * 3 + 3
+    assert doc["uncounted"] == {} and doc["complete"] and doc["model_params"] == 3 * 9 * 16 + 16 + 16 * 3 + 3
     assert run("table", f"{model_file}:make").exit_code == 0
 
 
@@ -118,16 +118,21 @@ def test_crosscheck_unit(run):
 
 def test_crosscheck_exits_1_on_disagreement(run, tmp_path):
     # a model with an operation the engine has no formula for but fvcore counts
-    p = tmp_path / "up.py"
+    p = tmp_path / "grid.py"
     p.write_text(textwrap.dedent("""
+        import torch
         import torch.nn as nn
+        import torch.nn.functional as F
+        class Sample(nn.Module):
+            def forward(self, x):
+                return F.grid_sample(x, torch.zeros(1, 14, 14, 2), align_corners=False)
         def make():
-            return nn.Sequential(nn.Conv2d(3, 4, 3), nn.Upsample(scale_factor=2))
+            return nn.Sequential(nn.Conv2d(3, 4, 3), Sample())
     """))
     r = run("crosscheck", f"{p}:make", "--resolution", "16")
     assert r.exit_code == 1
-    assert "DISAGREE: 1 module(s)" in r.stdout and "interpolate ×1" in r.stdout
-    assert "(no engine layer)" in r.stdout
+    assert "DISAGREE: 1 module(s)" in r.stdout and "grid_sample ×1" in r.stdout
+    assert "grid_sample (no formula)" in r.stdout
 
 
 NO_TORCH = """

@@ -155,7 +155,7 @@ def test_a_tool_that_is_not_installed_is_reported_not_guessed(run, monkeypatch):
 
 
 def test_exit_1_when_a_tool_counts_what_the_engine_does_not(run, tmp_path):
-    """Max pooling has no formula in the engine (reported), ptflops counts it: a difference."""
+    """ptflops counts max pooling; its convention here has no rule for it yet: a difference."""
     require("ptflops-pytorch")
     p = tmp_path / "pool.py"
     p.write_text(textwrap.dedent("""
@@ -166,7 +166,7 @@ def test_exit_1_when_a_tool_counts_what_the_engine_does_not(run, tmp_path):
     """))
     r = run("reconcile", f"{p}:make", "--resolution", "16", "--tools", "ptflops-pytorch,ptflops-aten")
     assert r.exit_code == 1, r.stdout + r.stderr
-    assert "DISAGREE: ptflops-pytorch" in r.stdout and "max_pool2d ×1" in r.stdout
+    assert "DISAGREE: ptflops-pytorch" in r.stdout
     maxpool = 2 * 8 * 16 * 16                 # input elements, by the hook and by F.max_pool2d
     assert f"{-maxpool:+,}" in r.stdout
     r = run("reconcile", f"{p}:make", "--resolution", "16", "--tools", "ptflops-aten",

@@ -142,9 +142,7 @@ def table_text(costing, fmt: str = "text", *, by_type: bool = False, formulas: b
         predicted = law.predict(costing.alpha, costing.resolution[0])[0]
         notes.append(f"closed form: {law.text()}; at α = {costing.alpha:g}, ρ = {rho:.4g}: "
                      f"{predicted:,.0f} ({err:+.2f}% against the exact {costing.totals.madds:,})")
-    if costing.unsupported:
-        notes.append("no formula in the engine, not counted: " + ", ".join(
-            f"{k} ×{v}" for k, v in sorted(costing.unsupported.items())))
+    notes += capture_notes(costing)
     if costing.model_params is not None and costing.convention.name in ("pytorch", "fvcore"):
         notes.append(f"sum(p.numel()) of the model: {costing.model_params:,}")
     if by_type:
@@ -162,11 +160,27 @@ def table_text(costing, fmt: str = "text", *, by_type: bool = False, formulas: b
         if law is not None:
             meta["closed_form"] = law.text()
         if costing.model_params is not None:
-            meta["unsupported"] = dict(costing.unsupported)
+            meta["uncounted"] = dict(costing.unsupported)
+            meta["complete"] = not costing.unsupported
+            meta["uncalled"] = dict(getattr(costing, "uncalled", {}))
             meta["model_params"] = costing.model_params
         return render(frame, fmt, totals=totals, meta=meta, notes=notes,
                       key="rows" if by_type else "layers")
     return render(frame, fmt, title=costing.describe(), totals=costing_totals(costing), notes=notes)
+
+
+def capture_notes(costing) -> list[str]:
+    """What a captured model's totals leave out (operations without a formula) and the
+    modules never called (their parameters are in the ``pytorch`` params), one line each."""
+    notes = []
+    if costing.unsupported:
+        notes.append("INCOMPLETE: no formula, not counted: " + ", ".join(
+            f"{k} ×{v}" for k, v in sorted(costing.unsupported.items())))
+    uncalled = getattr(costing, "uncalled", None)
+    if uncalled:
+        notes.append("never called (parameters counted in pytorch params, no MAdds): " + ", ".join(
+            f"{k or '(model)'} ({v:,} params)" for k, v in sorted(uncalled.items())))
+    return notes
 
 
 def by_type_notes(costing, frame) -> list[str]:
