@@ -569,8 +569,10 @@ def fvcore_counts(model, resolution, channels: int = 3, input_shape=None):
     except ImportError:
         raise MissingExtra("this needs fvcore: install the 'torch' extra "
                            "(pip install -e '.[torch]')") from None
-    h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
-    x = torch.zeros(1, *(input_shape or (channels, h, w)))
+    if input_shape is None:
+        h, w = (resolution, resolution) if isinstance(resolution, int) else resolution
+        input_shape = (channels, h, w)
+    x = torch.zeros(1, *input_shape)
     model = model.eval()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
