@@ -193,7 +193,7 @@ def compile_spec(spec: Spec) -> Plan:
         d = LayerDef(name=name, type=type_, L=L, module=module, block=block,
                      cin=cin, cmid=cmid, cout=cout, hin=hin, win=win, hout=hout, wout=wout,
                      label=kind.label(L))
-        d.group_label = _group_label(d)
+        d.group_label = kind.group_label(L, d.label)
         layers.append(d)
         cin, hin, win = cout, hout, wout
 
@@ -243,17 +243,6 @@ def _module_of(type_: str, L: dict, name: str) -> str:
     """The module path a layer runs in, in a model built from the spec: its own, or its
     parent's for what runs as a function there (adds, multiplies, functional calls)."""
     return name.rpartition(".")[0] if KINDS[type_].is_function(L) else name
-
-
-def _group_label(d: LayerDef) -> str:
-    """The layer's row in a by-type table (the V1 paper's Table 2 rows)."""
-    if d.type in ("conv", "dw"):
-        kh, kw = d.L["k"]
-        k = f"{kh}×{kw}"
-        return {"pointwise": "Conv 1×1", "depthwise": f"Conv DW {k}",
-                "grouped": f"Conv grouped {k}"}.get(d.label, f"Conv {k}")
-    return {"fully connected": "Fully Connected", "squeeze-excite": "Squeeze-Excite"}.get(
-        d.label, d.label.capitalize())
 
 
 def _finish(spec: Spec, b: ShapeBuilder, layers: list[LayerDef]) -> Plan:

@@ -326,9 +326,24 @@ class Kind:
         """
         return cin, -1, hin, win
 
+    #: label -> (colour, legend name) in per-layer charts, for the labels this kind gives
+    colours: dict = {}
+    #: its role for the architecture check (``checks.py``)
+    role = "other"
+
     def label(self, L: dict) -> str:
         """What the layer is, for the ``kind`` column."""
         return self.type
+
+    def group_label(self, L: dict, label: str) -> str:
+        """The layer's row in a by-type table (the V1 paper's Table 2 rows)."""
+        return label.capitalize()
+
+    def build(self, ctx, r):
+        """The layer as PyTorch: an ``nn.Module``, ``("function", fn)`` run in its parent's
+        forward, ``("add",)`` (the parent's residual), or None (nothing to run).  ``ctx``
+        holds torch, ``nn``, ``F`` and the bridge's module classes (``torch_bridge``)."""
+        raise NotImplementedError(self.type)
 
     def is_function(self, L: dict) -> bool:
         """True if a model runs it as a function in its parent's forward (no module)."""
@@ -433,6 +448,12 @@ class Conv(Kind):
             return int(L["norm"] == "bn")
         return super().static_value(L, name)
 
+    colours = {"pointwise": ("#1f77b4", "pointwise (1×1) conv"),
+               "depthwise": ("#2ca02c", "depthwise conv"),
+               "standard": ("#d62728", "standard conv"),
+               "grouped": ("#9467bd", "grouped conv")}
+    role = "conv"
+
     def label(self, L):
         g = L["groups"]
         if g == 0:
@@ -440,6 +461,24 @@ class Conv(Kind):
         if g > 1:
             return "grouped"
         return "pointwise" if L["k"] == (1, 1) else "standard"
+
+    def group_label(self, L, label):
+        kh, kw = L["k"]
+        k = f"{kh}×{kw}"
+        return {"pointwise": "Conv 1×1", "depthwise": f"Conv DW {k}",
+                "grouped": f"Conv grouped {k}"}.get(label, f"Conv {k}")
+
+    def build(self, ctx, r):
+        L, nn = r.layer, ctx.nn
+        cin, cout = r.input[0], r.output[0]
+        groups = cin if L["groups"] == 0 else L["groups"]
+        parts = [nn.Conv2d(cin, cout, L["k"], stride=L["s"], padding=resolve_padding(L),
+                           dilation=L["dilation"], groups=groups, bias=L["bias"])]
+        if L["norm"] == "bn":
+            parts.append(nn.BatchNorm2d(cout))
+        if L["act"] != "none":
+            parts.append(ctx.act_modules[L["act"]]())
+        return nn.Sequential(*parts)
 
     def facts(self, q):
         g = np.where(q.groups == 0, q.cin, q.groups)
@@ -518,8 +557,18 @@ class FullyConnected(Kind):
     def shape(self, L, b, cin, hin, win):
         return b.channel(L["out"], L["width"], cin), -1, b.one, b.one
 
+    colours = {"fully connected": ("#8c564b", "fully connected")}
+    role = "fc"
+
     def label(self, L):
         return "fully connected"
+
+    def group_label(self, L, label):
+        return "Fully Connected"
+
+    def build(self, ctx, r):
+        return ctx.FC(r.input[0] * r.input[1] * r.input[2], r.output[0], r.layer["bias"],
+                      r.layer["act"])
 
     def facts(self, q):
         features = q.cin * q.hin * q.win
@@ -542,8 +591,14 @@ class BatchNorm(Kind):
     doc = "batch norm"
     fields = dict(COMMON)
 
+    colours = {"batch norm": ("#7f7f7f", "batch norm")}
+    role = "bn"
+
     def label(self, L):
         return "batch norm"
+
+    def build(self, ctx, r):
+        return ctx.nn.BatchNorm2d(r.input[0])
 
     def facts(self, q):
         return {"norm_channels": q.cin, "norm_elements": q.cin * q.hin * q.win}
@@ -564,8 +619,18 @@ class Activation(Kind):
             return ACT_MODULE_ROW["none" if L["call"] == "function" else L["fn"]]
         return ACT_ROW[L["fn"]]
 
+    role = "act"
+
     def label(self, L):
         return "activation"
+
+    def build(self, ctx, r):
+        fn = r.layer["fn"]
+        if fn == "none":
+            return None
+        if r.layer["call"] == "function":
+            return ("function", ctx.act_functions[fn])
+        return ctx.act_modules[fn]()
 
     def facts(self, q):
         return {"act_elements": q.cin * q.hin * q.win}
@@ -586,8 +651,17 @@ class AvgPool(Kind):
     def shape(self, L, b, cin, hin, win):
         return cin, -1, b.one, b.one
 
+    colours = {"pooling": ("#bcbd22", "pooling")}
+    role = "pool"
+
     def label(self, L):
         return "pooling"
+
+    def build(self, ctx, r):
+        if r.layer["call"] == "function":
+            F = ctx.F
+            return ("function", lambda x: F.adaptive_avg_pool2d(x, 1))
+        return ctx.nn.AdaptiveAvgPool2d(1)
 
     def facts(self, q):
         pool_in = q.cin * q.hin * q.win
@@ -632,8 +706,18 @@ class SqueezeExcite(Kind):
             cmid = b.channel(L["squeeze"], L["width"], cin)
         return cin, cmid, hin, win
 
+    colours = {"squeeze-excite": ("#ff7f0e", "squeeze-excite")}
+    role = "se"
+
     def label(self, L):
         return "squeeze-excite"
+
+    def group_label(self, L, label):
+        return "Squeeze-Excite"
+
+    def build(self, ctx, r):
+        L = r.layer
+        return ctx.SE(r.input[0], r.mid, L["bias"], L["act"], L["gate"], L["pool"] == "module")
 
     def facts(self, q):
         c, s = q.cin, q.cmid
@@ -658,8 +742,13 @@ class Add(Kind):
     def is_function(self, L):
         return True
 
+    role = "add"
+
     def label(self, L):
         return "residual add"
+
+    def build(self, ctx, r):
+        return ("add",)
 
     def facts(self, q):
         return {"add": q.cin * q.hin * q.win}
@@ -676,8 +765,13 @@ class Multiply(Kind):
     def is_function(self, L):
         return True
 
+    role = "mul"
+
     def label(self, L):
         return "multiply"
+
+    def build(self, ctx, r):
+        return ("function", lambda x: x * x)   # the cost of any C·H·W multiply
 
     def facts(self, q):
         return {"mul": q.cin * q.hin * q.win}
@@ -691,8 +785,13 @@ class Flatten(Kind):
     doc = "flatten (free)"
     fields = dict(COMMON)
 
+    role = "free"
+
     def label(self, L):
         return "flatten"
+
+    def build(self, ctx, r):
+        return ctx.nn.Flatten()
 
 
 @register
@@ -703,8 +802,13 @@ class Dropout(Kind):
     doc = "dropout (free at inference)"
     fields = {**COMMON, "p": Field(0.2, probability, "drop probability")}
 
+    role = "free"
+
     def label(self, L):
         return "dropout"
+
+    def build(self, ctx, r):
+        return ctx.nn.Dropout(r.layer["p"])
 
 
 def parse_fields(fields: dict[str, Field], entry: dict, defaults: dict, what: str) -> dict:

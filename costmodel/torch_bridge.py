@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import MissingExtra, ModelLoadError, UsageError
-from .layers import resolve_padding
 
 MODEL_REF = re.compile(r"^(torchvision:[A-Za-z0-9_]+|timm:[A-Za-z0-9_.\-]+|"
                        r".+\.py:[A-Za-z_][A-Za-z0-9_]*)$")
@@ -273,51 +272,20 @@ def build_from_costing(costing):
             stages[path] = s
         return stages[path]
 
+    from types import SimpleNamespace
+    from .layers import KINDS
+    ctx = SimpleNamespace(torch=torch, nn=nn, F=F, act_modules=act_modules,
+                          act_functions=act_functions, FC=FC, SE=SE)
     for r in costing.layers:
         parent, _, leaf = r.name.rpartition(".")
         stage = stage_for(parent)
-        L = r.layer
-        cin, cout = r.input[0], r.output[0]
-        if r.type in ("conv", "dw"):
-            groups = cin if L["groups"] == 0 else L["groups"]
-            parts = [nn.Conv2d(cin, cout, L["k"], stride=L["s"], padding=resolve_padding(L),
-                               dilation=L["dilation"], groups=groups, bias=L["bias"])]
-            if L["norm"] == "bn":
-                parts.append(nn.BatchNorm2d(cout))
-            if L["act"] != "none":
-                parts.append(act_modules[L["act"]]())
-            module = nn.Sequential(*parts)
-        elif r.type == "fc":
-            module = FC(cin * r.input[1] * r.input[2], cout, L["bias"], L["act"])
-        elif r.type == "bn":
-            module = nn.BatchNorm2d(cin)
-        elif r.type == "act":
-            if L["fn"] == "none":
-                continue
-            if L["call"] == "function":
-                stage.steps.append(("function", act_functions[L["fn"]]))
-                continue
-            module = act_modules[L["fn"]]()
-        elif r.type == "avgpool":
-            if L["call"] == "function":
-                stage.steps.append(("function", lambda x: F.adaptive_avg_pool2d(x, 1)))
-                continue
-            module = nn.AdaptiveAvgPool2d(1)
-        elif r.type == "se":
-            module = SE(cin, r.mid, L["bias"], L["act"], L["gate"], L["pool"] == "module")
-        elif r.type == "add":
-            stage.steps.append(("add",))
+        built = KINDS[r.type].build(ctx, r)       # each kind knows how it is built
+        if built is None:
             continue
-        elif r.type == "mul":
-            stage.steps.append(("function", lambda x: x * x))   # the cost of any C·H·W multiply
+        if isinstance(built, tuple):
+            stage.steps.append(built)
             continue
-        elif r.type == "flatten":
-            module = nn.Flatten()
-        elif r.type == "dropout":
-            module = nn.Dropout(L["p"])
-        else:  # pragma: no cover - every kind is handled above
-            raise NotImplementedError(r.type)
-        stage.add_module(leaf, module)
+        stage.add_module(leaf, built)
         stage.steps.append(("module", leaf))
     return root.eval()
 

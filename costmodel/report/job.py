@@ -233,6 +233,11 @@ def _title(arch: str) -> str:
     return load(arch).title
 
 
+#: Files of the report folder written by the benchmarks (``benchmarks/zoo.py``), not by this
+#: job: kept as they are when the report is replaced.
+BENCHMARK_FILES = ("zoo.md",)
+
+
 def run(out: str | os.PathLike = "reports", progress=print) -> Path:
     """Build the report in a temporary folder, then replace ``out`` with it."""
     start = time.perf_counter()
@@ -245,6 +250,9 @@ def run(out: str | os.PathLike = "reports", progress=print) -> Path:
     os.chmod(tmp, 0o777 & ~umask)            # mkdtemp's folder is private; the report is not
     try:
         build(tmp, progress)
+        for name in BENCHMARK_FILES:
+            if (out / name).is_file():
+                shutil.copy2(out / name, tmp / name)
         old = None
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))

@@ -40,16 +40,17 @@ ARCH_STYLE = {   # arch -> (marker, family color override or None, legend name)
     "mobilenet_v3_large_minimalistic": ("D", "#17becf", "V3-Large minimalistic"),
     "mobilenet_v3_small_minimalistic": ("d", "#17becf", "V3-Small minimalistic"),
 }
-KIND_COLORS = {   # layer kind -> (color, legend name)
-    "pointwise": ("#1f77b4", "pointwise (1×1) conv"),
-    "depthwise": ("#2ca02c", "depthwise conv"),
-    "standard": ("#d62728", "standard conv"),
-    "grouped": ("#9467bd", "grouped conv"),
-    "squeeze-excite": ("#ff7f0e", "squeeze-excite"),
-    "fully connected": ("#8c564b", "fully connected"),
-    "batch norm": ("#7f7f7f", "batch norm"),
-    "pooling": ("#bcbd22", "pooling"),
-}
+def _kind_colors() -> dict:
+    """Layer kind label -> (color, legend name): each kind declares its own (layers.py)."""
+    from ..layers import KINDS
+    out = {}
+    for kind in KINDS.values():
+        for label, style in kind.colours.items():
+            out.setdefault(label, style)
+    return out
+
+
+KIND_COLORS = _kind_colors()
 OTHER_KIND = ("#c7c7c7", "other")
 
 
