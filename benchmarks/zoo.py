@@ -21,7 +21,6 @@ Writes ``reports/zoo.md`` (and ``reports/tables/zoo.csv``).  Slow (minutes): run
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 import time
 import warnings
@@ -68,8 +67,9 @@ def fcm_total(model, shape):
     """FlopCounterMode's total / 2 on the meta device (the CPU where meta fails)."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
+    from costmodel.capture import meta_copy
     try:
-        m = copy.deepcopy(model).to("meta")
+        m = meta_copy(torch, model)
         x = torch.zeros(1, *shape, device="meta")
     except Exception:  # noqa: BLE001
         m, x = model, torch.zeros(1, *shape)
@@ -156,7 +156,13 @@ def timm_shape(name, rows):
 
 
 def torchvision_shape(name):
-    return (3, 299, 299) if name == "inception_v3" else (3, 224, 224)
+    """The default input: the crop size of the model's weights' transforms (no download)."""
+    import torchvision
+    try:
+        crop = torchvision.models.get_model_weights(name).DEFAULT.transforms().crop_size[0]
+    except Exception:  # noqa: BLE001 - a model without weights
+        crop = 224
+    return (3, int(crop), int(crop))
 
 
 def markdown(rows) -> str:

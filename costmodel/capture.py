@@ -471,6 +471,20 @@ class _Recorder:
         return ".".join(parts)
 
 
+def meta_copy(torch, model):
+    """A copy of ``model`` on the meta device, without copying its weights: every parameter
+    and buffer is replaced by a meta tensor of its shape in ``deepcopy``'s memo (sharing kept)."""
+    memo = {}
+    for p in model.parameters():
+        if id(p) not in memo:
+            memo[id(p)] = torch.nn.Parameter(torch.empty_like(p, device="meta"),
+                                             requires_grad=p.requires_grad)
+    for b in model.buffers():
+        if id(b) not in memo:
+            memo[id(b)] = torch.empty_like(b, device="meta")
+    return copy.deepcopy(model, memo)
+
+
 def capture(model, input_shape=(3, 224, 224), *, name: str | None = None,
             device: str = "auto") -> Capture:
     """Run ``model`` once on a zero input of ``input_shape`` (without the batch) and record
@@ -480,7 +494,7 @@ def capture(model, input_shape=(3, 224, 224), *, name: str | None = None,
     input_shape = tuple(int(v) for v in input_shape)
     if device in ("auto", "meta"):
         try:
-            meta_model = copy.deepcopy(model).to("meta")
+            meta_model = meta_copy(torch, model)
             return _capture(torch, meta_model, model, input_shape, name, "meta")
         except Exception:  # noqa: BLE001 - the CPU then
             if device == "meta":
