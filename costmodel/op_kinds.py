@@ -490,6 +490,25 @@ class Upsample(OpKind):
         return {"upsample_other_out": n}
 
 
+@register
+class GridSample(OpKind):
+    """``F.grid_sample``: bilinear sampling at a grid, 4 input elements per output element
+    (fvcore's count); its output elements are bilinear interpolation's fact."""
+
+    type = "upsample"
+    label_text = "grid sample"
+    functions = ("grid_sample",)
+    aten = ("aten.grid_sampler_2d", "aten.grid_sampler")
+    role = "other"
+    colour = "#64b5cd"
+
+    def group(self, call):
+        return "Upsample"
+
+    def facts(self, call):
+        return {"upsample_linear_out": numel(_out(call))}
+
+
 # --------------------------------------------------------------------------- element-wise
 
 @register
