@@ -500,8 +500,8 @@ def _units(costing) -> list[Unit]:
         r = recs[i]
         if r.type in ("conv", "dw", "fc"):
             L = r.layer
-            kind = ("fc" if r.type == "fc" else "dw" if r.kind == "depthwise" else
-                    "pw" if r.kind == "pointwise" else "conv")
+            kind = ("fc" if r.type == "fc" or _on_pooled(r) else "dw" if r.kind == "depthwise"
+                    else "pw" if r.kind == "pointwise" else "conv")
             u = Unit(kind, r.name, tuple(L.get("k", (1, 1))), tuple(L.get("s", (1, 1))), r.input[0],
                      r.output[0], L.get("act", "none"), L.get("norm") == "bn", bool(L.get("bias")))
             u.madds, u.params = cost(r)
@@ -520,17 +520,18 @@ def _units(costing) -> list[Unit]:
             u = Unit("se", r.name, cin=r.input[0], cout=r.mid, act=r.layer["gate"], bias=r.layer["bias"])
             u.madds, u.params = cost(r)
             units.append(u)
-        elif r.type == "avgpool":
+        elif r.type == "avgpool" or _spatial_mean(r):
             # SE written out: avgpool (C,H,W) -> conv C->S on 1x1 -> act -> conv S->C -> gate -> mul
             nxt = recs[i + 1] if i + 1 < len(recs) else None
             if (nxt is not None and nxt.type == "conv" and nxt.input[1:] == (1, 1)
                     and r.input[1] * r.input[2] > 1):
                 j = i + 1
                 parts = []
-                while j < len(recs) and recs[j].type in ("conv", "act") and recs[j].input[1:] == (1, 1):
+                while j < len(recs) and recs[j].type in ("conv", "act", "bn") and \
+                        tuple(recs[j].input[1:]) == (1, 1):
                     parts.append(recs[j])
                     j += 1
-                if j < len(recs) and recs[j].type == "mul" and recs[j].input == r.input:
+                if j < len(recs) and recs[j].type == "mul" and recs[j].output == r.input:
                     convs = [x for x in parts if x.type == "conv"]
                     gates = [x for x in parts if x.type == "act"]
                     u = Unit("se", r.name.rpartition(".")[0] or r.name, cin=r.input[0],
@@ -552,6 +553,21 @@ def _units(costing) -> list[Unit]:
             pass
         i += 1
     return units
+
+
+def _spatial_mean(r) -> bool:
+    """A captured ``x.mean((2, 3))`` (keepdim or not): global average pooling written as a
+    reduction (MNASNet's head, timm's SE)."""
+    return (r.type == "reduce" and r.kind == "mean" and len(r.input) == 3
+            and len(r.output) in (1, 3) and tuple(r.output[1:]) in ((), (1, 1))
+            and r.output[0] == r.input[0])
+
+
+def _on_pooled(r) -> bool:
+    """A 1×1 convolution on a pooled 1×1 map outside an SE: a fully connected layer written
+    as a convolution (timm's MobileNetV3 ``conv_head``)."""
+    return (r.type == "conv" and getattr(r, "captured", None) is not None
+            and tuple(r.input[1:]) == (1, 1) and tuple(r.layer.get("k", ())) == (1, 1))
 
 
 def architecture(costing) -> Architecture:

@@ -339,3 +339,19 @@ def test_grid_sample_counts_as_fvcore_does():
 
     c = check_against_counters(Sample(), (3, 16, 16))
     assert [r.kind for r in c.layers if r.type == "upsample"] == ["grid sample"]
+
+
+@pytest.mark.parametrize("name,paper,allow", [
+    ("timm:mobilenetv2_100", "mobilenet_v2", ()),
+    ("timm:mobilenetv3_large_100", "mobilenet_v3_large", ()),
+    ("timm:mobilenetv3_small_100", "mobilenet_v3_small", ()),
+    # timm's MobileNetV1 uses ReLU6 (as TF-slim's does); the paper's Table 1 says ReLU
+    ("timm:mobilenetv1_100", "mobilenet_v1", ("nonlinearity",)),
+])
+def test_timm_mobilenets_conform_to_their_papers(name, paper, allow):
+    """Fused norm + activation (BatchNormAct2d), SE squeezing with x.mean((2, 3)), a head
+    convolution on the pooled map: read as the paper's blocks."""
+    pytest.importorskip("timm")
+    from costmodel.checks import check_model
+    result = check_model(name, paper, allow=allow)
+    assert not result.deviations, [d.line() for d in result.deviations]
