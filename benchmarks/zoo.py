@@ -21,6 +21,7 @@ Writes ``reports/zoo.md`` (and ``reports/tables/zoo.csv``).  Slow (minutes): run
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import warnings
@@ -230,16 +231,26 @@ def main():
     ap.add_argument("--only", default=None)
     ap.add_argument("--out", default=str(ROOT / "reports" / "zoo.md"))
     ap.add_argument("--no-torchvision", action="store_true")
+    ap.add_argument("--no-timm", action="store_true")
+    ap.add_argument("--rows", default=None,
+                    help="Also append each row as JSON to this file (to split a run in parts)")
+    ap.add_argument("--render", default=None,
+                    help="Only write the report from these row files (comma list)")
     args = ap.parse_args()
+    if args.render:
+        rows = [json.loads(line) for f in args.render.split(",")
+                for line in Path(f).read_text().splitlines() if line.strip()]
+        Path(args.out).write_text(markdown(rows))
+        print(f"wrote {args.out} ({len(rows)} models)")
+        return
     warnings.filterwarnings("ignore")
     from costmodel.published.timm_bench import records
     bench = records()
     refs = []
     if not args.no_torchvision:
         refs += [(f"torchvision:{n}", torchvision_shape(n), None) for n in torchvision_models()]
-    for n in TIMM:
-        pub = bench.get(n)
-        refs.append((f"timm:{n}", None, pub))
+    if not args.no_timm:
+        refs += [(f"timm:{n}", None, bench.get(n)) for n in TIMM]
     if args.only:
         keep = set(args.only.split(","))
         refs = [r for r in refs if r[0].split(":", 1)[1] in keep or r[0] in keep]
@@ -258,6 +269,9 @@ def main():
             print(f"[{i}/{len(refs)}] {ref}: more than 100M parameters, left out", flush=True)
             continue
         rows.append(row)
+        if args.rows:
+            with open(args.rows, "a") as f:
+                f.write(json.dumps(row) + "\n")
         print(f"[{i}/{len(refs)}] {ref} {row.get('input')}: {row.get('status', row.get('error'))} "
               f"({time.perf_counter() - t:.1f} s)", flush=True)
         Path(args.out).write_text(markdown(rows))
