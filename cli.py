@@ -43,6 +43,14 @@ def announce(costing, strict: bool) -> int:
     return 1 if strict and getattr(costing, "unsupported", None) else 0
 
 
+def announce_uncounted(uncounted: dict, strict: bool) -> int:
+    """The operations without a formula, on standard error; 1 under --strict when any."""
+    if uncounted:
+        click.echo("costmodel: INCOMPLETE: no formula, not counted: " + ", ".join(
+            f"{k} ×{v}" for k, v in sorted(uncounted.items())), err=True)
+    return 1 if strict and uncounted else 0
+
+
 class Main(click.Group):
     """A click group whose errors are one line and exit status 2 (no traceback)."""
 
@@ -282,7 +290,7 @@ def crosscheck(model, resolution, alpha, classes, rounding, kwargs, input_shape,
     cc = run_crosscheck(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
                         kwargs=parse_kwargs(kwargs), input_shape=parse_input(input_shape))
     click.echo(report_text(cc, fmt, unit), nl=False)
-    return 0 if cc.agrees and not (strict and cc.engine_unsupported) else 1
+    return max(0 if cc.agrees else 1, announce_uncounted(cc.engine_unsupported, strict))
 
 
 @main.command()
@@ -575,7 +583,7 @@ def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, input_
                         rounding=rounding, kwargs=parse_kwargs(kwargs),
                         input_shape=parse_input(input_shape))
     emit(report_text(rec, fmt, unit), out)
-    return 0 if rec.agrees and not (strict and rec.engine_unsupported) else 1
+    return max(0 if rec.agrees else 1, announce_uncounted(rec.engine_unsupported, strict))
 
 
 @main.command()
