@@ -44,6 +44,11 @@ TIMM = [
     "efficientformer_l1", "efficientformerv2_s0", "tiny_vit_5m_224", "poolformer_s12",
 ]
 MAX_PARAMS = 100_000_000
+#: Run first (one of each design), so that a run cut short still covers the variety.
+FIRST = ["vit_b_16", "swin_t", "maxvit_t", "googlenet", "inception_v3", "resnet50",
+         "mobilenet_v3_large", "regnet_y_400mf", "shufflenet_v2_x1_0", "squeezenet1_0",
+         "mnasnet1_0", "efficientnet_v2_s", "vgg11", "resnext50_32x4d", "swin_v2_t", "vit_b_32",
+         "convnext_tiny", "efficientnet_b0", "mobilenet_v2", "resnet18"]
 
 
 def torchvision_models():
@@ -254,6 +259,12 @@ def main():
     if args.only:
         keep = set(args.only.split(","))
         refs = [r for r in refs if r[0].split(":", 1)[1] in keep or r[0] in keep]
+    rank = {f"torchvision:{n}": i for i, n in enumerate(FIRST)}
+    refs.sort(key=lambda r: rank.get(r[0], len(rank)))
+    if args.rows and Path(args.rows).exists():      # a resumed run: skip the models done
+        done = {json.loads(line)["model"] for line in Path(args.rows).read_text().splitlines()
+                if line.strip()}
+        refs = [r for r in refs if r[0] not in done]
     rows = []
     for i, (ref, shape, pub) in enumerate(refs, 1):
         t = time.perf_counter()
