@@ -125,6 +125,7 @@ def main():
       costmodel plot layers mobilenet_v1 --out v1_layers.png
       costmodel report --out reports
       costmodel reconcile torchvision:mobilenet_v2
+      costmodel memory mobilenet_v2 --by-resolution --dtype fp16
     """
 
 
@@ -341,6 +342,64 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
     else:
         click.echo(result.text(), nl=False)
     return 0 if result.conforms else 1
+
+
+@main.command()
+@click.argument("model")
+@model_options
+@click.option("--dtype", type=click.Choice(["fp32", "fp16", "bf16", "int8"]), default="fp32",
+              show_default=True, help="Bytes per element: fp32 4, fp16 and bf16 2, int8 1.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Batch size (activations scale with it, parameters do not).")
+@click.option("--by-resolution", is_flag=True,
+              help="The V2 paper's Table 3 view: max channels and memory at each spatial size "
+                   "(16-bit floats in the paper: add --dtype fp16).")
+@click.option("--measure", is_flag=True,
+              help="Also run the model on CUDA and print torch.cuda.max_memory_allocated beside "
+                   "the peak (needs torch and a CUDA device).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file (atomically) instead of printing.")
+def memory(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit, dtype, batch,
+           by_resolution, measure, fmt, out):
+    """Activation and weight bytes of every layer of MODEL, and its peak inference memory.
+
+    Per layer: input, output and parameter bytes at --dtype and --batch, bytes moved
+    (parameters + inputs + output), MACs per byte, and the bytes alive while it runs; the
+    totals give the peak and the layer where it occurs (eager PyTorch lifetimes: a tensor
+    lives until its last reader, a block holds its input until it ends) and the V2 paper's
+    rule (the largest inputs + output of an operation, an inverted residual's expanded
+    tensor not materialised). Torch-free for specs.
+
+    \b
+    Examples:
+      costmodel memory mobilenet_v2
+      costmodel memory mobilenet_v2 --by-resolution --dtype fp16
+      costmodel memory mobilenet_v3_large --batch 8 --dtype fp16 --format csv --out mem.csv
+    """
+    import costmodel
+    from costmodel.memory import by_resolution as table3, memory as run_memory
+    from costmodel.report.memory import by_resolution_text, memory_text
+    from costmodel.scaling import resolution_from
+    from costmodel.torch_bridge import parse_kwargs
+    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    if measure:
+        from costmodel.memory import require_cuda
+        require_cuda()
+    c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
+                        convention=convention, unit=unit, kwargs=parse_kwargs(kwargs))
+    rep = run_memory(c, dtype=dtype, batch=batch)
+    if by_resolution:
+        text = by_resolution_text(rep, table3(c, dtype=dtype, batch=batch), fmt)
+    else:
+        text = memory_text(rep, fmt)
+    if measure:
+        from costmodel.memory import measure_cuda
+        got = measure_cuda(c, dtype=dtype, batch=batch)
+        text += (f"measured on CUDA: torch.cuda.max_memory_allocated {got:,} bytes beyond the "
+                 f"parameters; analytic peak {rep.peak.bytes:,} bytes; ratio "
+                 f"{got / rep.peak.bytes:.3f}\n")
+    emit(text, out)
 
 
 @main.command()

@@ -389,6 +389,9 @@ def by_resolution(costing, *, dtype: str = "fp16", batch: int = 1, first_layer: 
 
     records = {r.name: r for r in costing.layers}
     for op in ops:
+        for shape in op.inputs:                       # the model input is materialised too
+            r = row(tuple(shape[1:]))
+            r[0] = max(r[0], shape[0])
         if op.output is not None:
             hw = tuple(op.output[1:])
             r = row(hw)
@@ -411,3 +414,47 @@ def _last_output(costing, op_name: str) -> tuple:
     outs = [r.output for r in costing.layers
             if r.name == op_name or (r.block and r.block["name"] == op_name)]
     return tuple(outs[-1])
+
+
+# --------------------------------------------------------------------------- measuring (CUDA)
+
+def require_cuda():
+    """torch with a CUDA device, or one line saying what is missing (exit status 2)."""
+    from .errors import UsageError
+    from .torch_bridge import require_torch
+    torch = require_torch()
+    if not torch.cuda.is_available():
+        raise UsageError("--measure needs a CUDA device; torch.cuda.is_available() is False on "
+                         "this machine (the analytic figures need none: drop --measure)")
+    return torch
+
+
+def measure_cuda(costing, *, dtype: str = "fp32", batch: int = 1) -> int:
+    """``torch.cuda.max_memory_allocated`` of one forward, less the resident parameters.
+
+    The model is built from the spec (or is the counted PyTorch model), moved to the GPU
+    at ``dtype`` and run once under ``torch.no_grad()`` on a zero input of the counted
+    shape and ``batch``.  Not equal to the analytic peak: the caching allocator rounds
+    blocks up and kernels keep workspaces; the command prints the ratio.
+    """
+    from .errors import UsageError
+    torch = require_cuda()
+    dt = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}.get(dtype)
+    if dt is None:
+        raise UsageError(f"--measure runs fp32, fp16 or bf16 models, not {dtype}")
+    model = getattr(costing, "module", None)
+    if model is None:
+        from .torch_bridge import build_from_costing
+        model = build_from_costing(costing)
+    dev = torch.device("cuda")
+    model = model.to(device=dev, dtype=dt).eval()
+    c, h, w = costing.layers[0].input
+    torch.cuda.synchronize()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    with torch.no_grad():
+        x = torch.zeros((batch, c, h, w), device=dev, dtype=dt)
+        out = model(x)
+        torch.cuda.synchronize()
+    del out, x
+    return torch.cuda.max_memory_allocated() - base
