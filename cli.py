@@ -580,10 +580,15 @@ def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
 @run_options
 @click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
               help="Show every tool in MACs or FLOPs (2 per MAC) [default: each tool's own unit].")
+@click.option("--memory", "memory_figures", is_flag=True,
+              help="The memory figures instead: fvcore's ActivationCountAnalysis and torchinfo's "
+                   "input, forward/backward pass, params and total sizes, rebuilt and measured, "
+                   "beside the engine's peak (--tools fvcore,torchinfo narrows them).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically) instead of printing.")
-def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, unit, fmt, out):
+def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, unit, memory_figures, fmt,
+              out):
     """Why counters disagree: each tool's total rebuilt from the engine's facts and measured.
 
     A table of operation category (convolution, biases, batch norm, each activation,
@@ -594,6 +599,9 @@ def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, unit, 
     paper convention. Exits 0 when every measured total equals the rebuilt one, 1 otherwise.
     Needs the 'torch' extra; the tools come with the 'peers' extra.
     """
+    if memory_figures:
+        return _reconcile_memory(model, tools, resolution, alpha, classes, rounding, kwargs, unit,
+                                 fmt, out)
     from costmodel.peers import parse_tools
     from costmodel.reconcile import check_unit, reconcile as run_reconcile, report_text
     from costmodel.scaling import resolution_from
@@ -605,6 +613,30 @@ def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, unit, 
                         rounding=rounding, kwargs=parse_kwargs(kwargs))
     emit(report_text(rec, fmt, unit), out)
     return 0 if rec.agrees else 1
+
+
+def _reconcile_memory(model, tools, resolution, alpha, classes, rounding, kwargs, unit, fmt, out):
+    """`reconcile --memory`: the peers' memory figures rebuilt, measured, beside the peak."""
+    import costmodel
+    from costmodel.errors import UsageError
+    from costmodel.memory import reconcile_memory
+    from costmodel.report.memory import reconcile_memory_text
+    from costmodel.scaling import resolution_from
+    from costmodel.torch_bridge import parse_kwargs, require_torch
+    names = ("fvcore", "torchinfo") if tools is None else tuple(
+        t.strip() for t in tools.split(",") if t.strip())
+    bad = [t for t in names if t not in ("fvcore", "torchinfo")]
+    if bad:
+        raise UsageError(f"--memory: no memory figure of {bad[0]!r}: use fvcore, torchinfo")
+    if unit is not None:
+        raise UsageError("--unit does not apply to --memory (elements and bytes)")
+    require_torch()
+    res = resolution_from(resolution) if resolution is not None else None
+    c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
+                        kwargs=parse_kwargs(kwargs))
+    figs, rep = reconcile_memory(c, getattr(c, "module", None), tools=names)
+    emit(reconcile_memory_text(figs, rep, fmt), out)
+    return 0 if all(f.agrees is not False for f in figs) else 1
 
 
 @main.command()

@@ -28,7 +28,7 @@ Peak inference memory, eager PyTorch (:func:`peak`)
     the memory in use is every live tensor (its inputs and output included) plus the
     layer's own scratch: squeeze-and-excitation keeps its gate vector (C elements) while
     it multiplies.  Batch norm is folded into the convolution and activations run in
-    place (what an inference engine does, and what ``tests/test_memory.py`` runs under a
+    place, also where a model lists them as layers of their own (what an inference engine does, and what ``tests/test_memory.py`` runs under a
     dispatch-level tracker to check these peaks exactly).  Parameters are not counted in
     the peak (they are resident); ``peak.bytes + params bytes`` is the total.
 
@@ -52,6 +52,11 @@ from fractions import Fraction
 DTYPES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 #: Kinds whose output is the input itself (a view, or the identity at inference).
 ALIASES = ("flatten", "dropout")
+#: Kinds that write no new tensor in the peak: a batch norm of its own is folded into the
+#: convolution before it, an activation of its own runs in place (extracted models list both
+#: as layers; a spec's convolution includes them).
+IN_PLACE = ("bn", "act")
+# (an add or multiply the model writes into its first operand, ``x += y``, has ``inplace``)
 #: Kinds that are blocks' names in the paper's rule (one operation each).
 BLOCK_TYPES = ("bottleneck", "bneck")
 
@@ -134,7 +139,7 @@ def dataflow(costing) -> Dataflow:
             inputs.append(scope_first[scope])
         elif r.type == "se":
             scratch = r.input[0]                     # the gate vector, C elements
-        if r.type in ALIASES:
+        if r.type in ALIASES or (r.type in IN_PLACE and i > 0) or (r.layer or {}).get("inplace"):
             out = current
         else:
             out = len(elements)
@@ -252,7 +257,7 @@ def layer_memory(costing, *, dtype: str = "fp32", batch: int = 1,
         alias = r.type in ALIASES
         ins = tuple(flow.shapes[t] for t in s.inputs)
         in_el = 0 if alias else batch * sum(flow.elements[t] for t in s.inputs)
-        out_el = 0 if alias else batch * flow.elements[s.output]
+        out_el = 0 if alias else batch * _numel(r.output)
         params = r.weights + r.biases + r.norm_params
         macs = r.facts["macs"] * batch
         out.append(LayerMemory(r.name, r.kind, r.type, ins, tuple(r.output), in_el, out_el, params,
@@ -458,3 +463,157 @@ def measure_cuda(costing, *, dtype: str = "fp32", batch: int = 1) -> int:
         torch.cuda.synchronize()
     del out, x
     return torch.cuda.max_memory_allocated() - base
+
+
+# --------------------------------------------------------------------------- the peers' figures
+
+#: ``sys.getsizeof`` of a tensor's storage beyond its bytes: the Python object (64-bit CPython,
+#: torch 2.x).  torchinfo's "Input size" is ``sys.getsizeof(x.untyped_storage())``.
+STORAGE_OBJECT_BYTES = 64
+
+
+def _leaf_param_outputs(r) -> int:
+    """Output elements (batch 1) of the leaf modules with parameters that a layer is built of:
+    a convolution (and its batch norm), a linear layer, SE's two 1×1 convolutions, a batch norm."""
+    out = _numel(r.output)
+    if r.type in ("conv", "dw"):
+        return out * (2 if r.layer.get("norm") == "bn" else 1)
+    if r.type == "fc":
+        return r.output[0] if r.weights else 0
+    if r.type == "se":
+        return r.mid + r.input[0]
+    if r.type == "bn":
+        return out
+    return 0
+
+
+def fvcore_activations(costing, batch: int = 1) -> int:
+    """fvcore's ``ActivationCountAnalysis(model, x).total()`` (timm's ``infer_macts``).
+
+    The output elements of every convolution and linear operator
+    (``aten::_convolution``, ``addmm``, ``linear``, ``matmul``, ``bmm``, ``einsum``):
+    a convolution's ``N·Ho·Wo``, a fully connected layer's ``N``, SE's two 1×1
+    convolutions ``S + C``; nothing for batch norm, activations, pooling, adds or
+    multiplies.  An element count, not bytes; times the batch.
+    """
+    total = 0
+    for r in costing.layers:
+        if r.type in ("conv", "dw"):
+            total += _numel(r.output)
+        elif r.type == "fc":
+            total += r.output[0]
+        elif r.type == "se":
+            total += r.mid + r.input[0]
+    return total * check_batch(batch)
+
+
+def torchinfo_sizes(costing, *, batch: int = 1, dtype: str = "fp32") -> dict:
+    """torchinfo's ``summary`` size lines, in bytes (torchinfo prints them in MB = 10⁶ bytes).
+
+    * ``input``: ``sys.getsizeof`` of the input's storage: its bytes + :data:`STORAGE_OBJECT_BYTES`;
+    * ``forward_backward``: 2 × the output bytes of every leaf module that has parameters
+      (convolutions, their batch norms, linear layers, SE's convolutions), "×2 for
+      gradients"; a sum over layers, not a peak (parameter-free modules, the residual
+      adds and everything run as a function are left out);
+    * ``params``: the parameters' bytes (weights, biases, batch norm's γ and β; not the
+      running statistics, which are buffers);
+    * ``total``: "Estimated Total Size", the sum of the three.
+    """
+    size = dtype_bytes(dtype)
+    batch = check_batch(batch)
+    records = costing.layers
+    inp = _numel(records[0].input) * batch * size + STORAGE_OBJECT_BYTES if records else 0
+    fwd = 2 * size * batch * sum(_leaf_param_outputs(r) for r in records)
+    params = size * sum(r.weights + r.biases + r.norm_params for r in records)
+    return {"input": inp, "forward_backward": fwd, "params": params, "total": inp + fwd + params}
+
+
+@dataclass
+class MemoryFigure:
+    """One peer's memory figure: rebuilt from the engine, measured by running the tool."""
+
+    tool: str
+    figure: str
+    unit: str                        # "elements" or "bytes"
+    rebuilt: int
+    measured: int | None = None
+    status: str = "not measured"
+
+    @property
+    def agrees(self) -> bool | None:
+        if self.status.startswith("failed"):
+            return False
+        return None if self.measured is None else self.measured == self.rebuilt
+
+
+def measure_peers(module, shape, tools=("fvcore", "torchinfo")) -> dict:
+    """Run fvcore's ActivationCountAnalysis and torchinfo's summary on ``module``:
+    {(tool, figure): value or an Exception}."""
+    from .peers import quiet, version
+    from .torch_bridge import require_torch
+    torch = require_torch()
+    out = {}
+    x = torch.zeros(shape)
+    if "fvcore" in tools:
+        if version("fvcore") is None:
+            out[("fvcore", "ActivationCountAnalysis")] = ImportError("fvcore is not installed")
+        else:
+            try:
+                with quiet(), torch.no_grad():
+                    from fvcore.nn import ActivationCountAnalysis
+                    a = ActivationCountAnalysis(module.eval(), x)
+                    a.unsupported_ops_warnings(False)
+                    a.uncalled_modules_warnings(False)
+                    out[("fvcore", "ActivationCountAnalysis")] = int(a.total())
+            except Exception as e:  # noqa: BLE001 - a tool failing is a result
+                out[("fvcore", "ActivationCountAnalysis")] = RuntimeError(f"{type(e).__name__}: {e}")
+    if "torchinfo" in tools:
+        names = ("input", "forward_backward", "params", "total")
+        if version("torchinfo") is None:
+            for n in names:
+                out[("torchinfo", n)] = ImportError("torchinfo is not installed")
+        else:
+            try:
+                with quiet():
+                    from torchinfo import summary
+                    s = summary(module.eval(), input_data=x, verbose=0, device="cpu")
+                vals = (s.total_input, s.total_output_bytes, s.total_param_bytes,
+                        s.total_input + s.total_output_bytes + s.total_param_bytes)
+                out.update({("torchinfo", n): int(v) for n, v in zip(names, vals)})
+            except Exception as e:  # noqa: BLE001
+                for n in names:
+                    out[("torchinfo", n)] = RuntimeError(f"{type(e).__name__}: {e}")
+    return out
+
+
+TORCHINFO_LINES = {"input": "Input size", "forward_backward": "Forward/backward pass size",
+                   "params": "Params size", "total": "Estimated Total Size"}
+
+
+def reconcile_memory(costing, module=None, *, tools=("fvcore", "torchinfo"),
+                     measure: bool = True) -> tuple[list[MemoryFigure], MemoryReport]:
+    """The peers' memory figures rebuilt from the engine (and measured on ``module``),
+    beside the engine's own peak (fp32, batch 1: what the tools run)."""
+    rep = memory(costing)
+    figs = []
+    if "fvcore" in tools:
+        figs.append(MemoryFigure("fvcore", "ActivationCountAnalysis", "elements",
+                                 fvcore_activations(costing)))
+    if "torchinfo" in tools:
+        for key, value in torchinfo_sizes(costing).items():
+            figs.append(MemoryFigure("torchinfo", key, "bytes", value))
+    if measure:
+        if module is None:
+            from .torch_bridge import build_from_costing
+            module = build_from_costing(costing)
+        c, h, w = costing.layers[0].input
+        got = measure_peers(module, (1, c, h, w), tools)
+        for f in figs:
+            v = got.get((f.tool, f.figure))
+            if isinstance(v, ImportError):
+                f.status = f"not installed ({v})"
+            elif isinstance(v, Exception):
+                f.status = f"failed: {v}"
+            elif v is not None:
+                f.measured, f.status = v, "measured"
+    return figs, rep

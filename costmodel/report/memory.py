@@ -89,3 +89,41 @@ def by_resolution_text(rep, rows, fmt: str = "text") -> str:
         return render(frame.rename(columns=lambda c: c.split(" (")[0].replace(" ", "_")), fmt,
                       meta=_meta(rep), totals=totals, key="rows")
     return render(frame, fmt, title=_title(rep) + " (by resolution)", totals=totals, notes=notes)
+
+
+def reconcile_memory_frame(figs, rep) -> pd.DataFrame:
+    rows = []
+    peak = rep.peak.bytes
+    for f in figs:
+        label = (f"{f.figure} (elements)" if f.unit == "elements"
+                 else f"{_TORCHINFO.get(f.figure, f.figure)} (bytes)")
+        # an element count is compared with the peak as fp32 bytes (4 per element)
+        as_bytes = f.rebuilt * 4 if f.unit == "elements" else f.rebuilt
+        rows.append({"tool": f.tool, "figure": label, "rebuilt": f.rebuilt,
+                     "measured": f.measured if f.measured is not None else f.status,
+                     "difference": (f.rebuilt - f.measured) if f.measured is not None else "",
+                     "vs our peak": f"{as_bytes / peak:.2f}×" if peak else ""})
+    rows.append({"tool": "costmodel", "figure": "peak, eager lifetimes (bytes)", "rebuilt": peak,
+                 "measured": "", "difference": "", "vs our peak": "1.00×"})
+    rows.append({"tool": "costmodel", "figure": "V2 paper's rule (bytes)", "rebuilt": rep.paper.bytes,
+                 "measured": "", "difference": "",
+                 "vs our peak": f"{rep.paper.bytes / peak:.2f}×" if peak else ""})
+    return pd.DataFrame(rows)
+
+
+_TORCHINFO = {"input": "Input size", "forward_backward": "Forward/backward pass size",
+              "params": "Params size", "total": "Estimated Total Size"}
+
+
+def reconcile_memory_text(figs, rep, fmt: str = "text") -> str:
+    frame = reconcile_memory_frame(figs, rep)
+    notes = [f"peak at {rep.peak.layer}; fp32, batch 1 (what the tools run). fvcore's "
+             "ActivationCountAnalysis counts the output elements of convolutions and linear layers "
+             "(compared as fp32 bytes); torchinfo's forward/backward pass size is 2 × the output bytes "
+             "of every leaf module with parameters (a sum, not a peak); its sizes are printed in MB "
+             "(10⁶ bytes)"]
+    if fmt == "json":
+        return render(frame, fmt, meta={"model": rep.costing.name, "peak_layer": rep.peak.layer},
+                      key="figures", notes=notes)
+    return render(frame, fmt, title=f"{_title(rep)}: the peers' memory figures rebuilt and measured",
+                  notes=notes)
