@@ -467,8 +467,10 @@ def plot():
 
 
 @plot.command("tradeoff")
-@click.option("--metric", type=click.Choice(["madds", "params"]), default="madds", show_default=True,
-              help="The x axis: exact MAdds or exact params (paper convention, log scale).")
+@click.option("--metric", type=click.Choice(["madds", "params", "memory"]), default="madds",
+              show_default=True,
+              help="The x axis: exact MAdds or exact params (paper convention), or peak inference "
+                   "memory (fp32, batch 1; see `costmodel memory`); log scale.")
 @click.option("--families", default=None,
               help="Comma list of families (v1, v2, v3) or built-in names [default: all].")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
@@ -499,7 +501,7 @@ def plot_tradeoff(metric, families, out, data):
     click.echo(f"wrote {out}", err=True)
     if data:
         from costmodel.report.tables import tradeoff_frame
-        name = "MAdds" if metric == "madds" else "params"
+        name = {"madds": "MAdds", "params": "params", "memory": "peak memory"}[metric]
         emit(tradeoff_frame(d["points"], {name: d["front"]}).to_csv(index=False), data)
 
 
@@ -528,6 +530,38 @@ def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kw
     c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
                         convention=convention, unit=unit, kwargs=parse_kwargs(kwargs))
     draw_layers(c, [out])
+    click.echo(f"wrote {out}", err=True)
+
+
+@plot.command("memory")
+@click.argument("model")
+@model_options
+@click.option("--dtype", type=click.Choice(["fp32", "fp16", "bf16", "int8"]), default="fp32",
+              show_default=True, help="Bytes per element.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="The figure (.png, .svg or .pdf) [default: NAME_memory.png].")
+def plot_memory(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit, dtype,
+                batch, out):
+    """Memory of every layer of MODEL: the bytes alive while it runs, the peak marked.
+
+    Below: each layer's output bytes (colored by kind) and parameter bytes. The numbers are
+    `costmodel memory`'s (eager lifetimes; the V2 paper's rule in the title).
+    """
+    import re
+
+    import costmodel
+    from costmodel.memory import memory as run_memory
+    from costmodel.report.plots import check_out, draw_memory
+    from costmodel.scaling import resolution_from
+    from costmodel.torch_bridge import parse_kwargs
+    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    if out is None:
+        out = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(model).rsplit("/", 1)[-1]) + "_memory.png"
+    check_out(out)
+    c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
+                        convention=convention, unit=unit, kwargs=parse_kwargs(kwargs))
+    draw_memory(run_memory(c, dtype=dtype, batch=batch), [out])
     click.echo(f"wrote {out}", err=True)
 
 

@@ -77,3 +77,26 @@ def test_reconcile_memory(run):
     assert figs["ActivationCountAnalysis (elements)"]["difference"] == 0
     assert figs["Forward/backward pass size (bytes)"]["difference"] == 0
     assert_one_line_error(run("reconcile", "mobilenet_v2", "--memory", "--tools", "thop"), "thop")
+
+
+def test_plot_memory_marks_the_peak(run, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "mem.svg"
+    r = run("plot", "memory", "mobilenet_v3_small", "--dtype", "fp16", "--out", out)
+    assert r.exit_code == 0, r.stderr
+    svg = out.read_text()
+    assert svg.startswith("<?xml")
+
+
+def test_plot_tradeoff_memory(run, tmp_path):
+    pytest.importorskip("matplotlib")
+    import costmodel
+    from costmodel.memory import peak
+    out, data = tmp_path / "t.png", tmp_path / "t.csv"
+    r = run("plot", "tradeoff", "--metric", "memory", "--families", "v2", "--out", out, "--data", data)
+    assert r.exit_code == 0, r.stderr
+    import csv
+    rows = list(csv.DictReader(data.open()))
+    row = next(x for x in rows if x["label"] == "1.0/224")
+    assert int(row["peak memory (bytes, fp32)"]) == peak(costmodel.count("mobilenet_v2", classes=1001)).bytes
+    assert any(x["Pareto (peak memory)"] == "True" for x in rows)
