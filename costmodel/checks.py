@@ -484,6 +484,31 @@ def check_v2_table3() -> tuple[list[CellResult], int]:
     return out, skipped
 
 
+def check_timm_macts() -> list[CellResult]:
+    """timm's ``infer_macts`` (its benchmark CSVs: fvcore's ActivationCountAnalysis, in M):
+    ``memory.fvcore_activations`` of the built-in at the model's width, torchvision's width
+    rounding (timm's own) first, then TF's."""
+    from . import count
+    from .memory import fvcore_activations
+    out = []
+    for r in table("timm_macts"):
+        for rounding in ("torchvision", "tf"):
+            c = count(r["arch"], alpha=float(r["alpha"]), resolution=int(r["resolution"]),
+                      classes=int(r["classes"]), rounding=rounding)
+            v = fvcore_activations(c)
+            rules = printed_rules(v, r["infer_macts"], r["unit"])
+            if rules:
+                break
+        primary = rounding == "torchvision"
+        out.append(CellResult(
+            r["source"], r["table"], r["version"], r["label"], "activations", r["infer_macts"],
+            r["unit"], v, ("reproduced" if primary else "explained") if rules else "unexplained",
+            (f"fvcore activation count of {r['arch']} α={float(r['alpha']):g}, {rules[0]}"
+             + ("" if primary else ", with tf width rounding")) if rules
+            else f"the count gives {v:,} (torchvision rounding) or more"))
+    return out
+
+
 def _table3_max(printed, arch, value, rows_, version) -> CellResult:
     target = value = value.rstrip("K")
     best = max(rows_, key=lambda r: r.bytes)
@@ -536,6 +561,8 @@ def check_published(sources: list[str] | None = None) -> tuple[list[CellResult],
         results += check_row(row, counter)
     if not sources or "TF-slim-v1-code" in sources:
         results += check_tf_slim_layers()
+    if not sources or "timm" in sources:
+        results += check_timm_macts()
     if not sources or "V2-paper" in sources:
         table3, not_checked = check_v2_table3()
         results += table3

@@ -328,9 +328,9 @@ def paper_ops(costing, *, first_layer: bool = True, pool_fusion: bool = True) ->
     global average pooling is accumulated into the pooled vector (never materialised).
     """
     ops: list[Op] = []
-    for r in costing.layers:
-        if r.type in ALIASES:
-            continue
+    for i, r in enumerate(costing.layers):
+        if r.type in ALIASES or (r.type in IN_PLACE and i > 0):
+            continue                                  # a view, a folded norm, an in-place activation
         block = r.block["name"] if r.block else None
         if block is not None and ops and ops[-1].name == block:
             ops[-1].output = tuple(r.output)

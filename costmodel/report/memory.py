@@ -83,6 +83,10 @@ def by_resolution_text(rep, rows, fmt: str = "text") -> str:
     notes = ["the V2 paper's Table 3 view: the widest tensor materialised at each size (the first "
              "layer streamed into the first block, a layer before global pooling accumulated into "
              "it, a block's expanded tensor never materialised); Kb = 1,000 bytes"]
+    if not any(r.block for r in rep.costing.layers):
+        notes.append("this model has no blocks the engine knows (a PyTorch model, or a spec without "
+                     "bottleneck/bneck rows): every layer is one operation, its tensors all "
+                     "materialised")
     top = max(rows, key=lambda r: r.bytes)
     totals = {f"max (Kb, {rep.dtype})": top.bytes / 1000, "at": f"{top.size[0]}x{top.size[1]}"}
     if fmt == "json":
