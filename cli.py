@@ -344,13 +344,20 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
     return 0 if result.conforms else 1
 
 
+def memory_options(f):
+    """table's model options (no convention or unit: memory is in bytes), --dtype, --batch."""
+    f = click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Batch size (activations scale with it, parameters do not).")(f)
+    f = click.option("--dtype", type=click.Choice(["fp32", "fp16", "bf16", "int8"]), default="fp32",
+                     show_default=True, help="Bytes per element: fp32 4, fp16 and bf16 2, int8 1.")(f)
+    f = click.option("--rho", type=float, default=None,
+                     help="Resolution multiplier ρ: resolution = round(ρ·224).")(f)
+    return run_options(f)
+
+
 @main.command()
 @click.argument("model")
-@model_options
-@click.option("--dtype", type=click.Choice(["fp32", "fp16", "bf16", "int8"]), default="fp32",
-              show_default=True, help="Bytes per element: fp32 4, fp16 and bf16 2, int8 1.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Batch size (activations scale with it, parameters do not).")
+@memory_options
 @click.option("--by-resolution", is_flag=True,
               help="The V2 paper's Table 3 view: max channels and memory at each spatial size "
                    "(16-bit floats in the paper: add --dtype fp16).")
@@ -360,8 +367,8 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Write to this file (atomically) instead of printing.")
-def memory(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit, dtype, batch,
-           by_resolution, measure, fmt, out):
+def memory(model, resolution, alpha, classes, rounding, kwargs, rho, dtype, batch, by_resolution,
+           measure, fmt, out):
     """Activation and weight bytes of every layer of MODEL, and its peak inference memory.
 
     Per layer: input, output and parameter bytes at --dtype and --batch, bytes moved
@@ -387,7 +394,7 @@ def memory(model, alpha, resolution, rho, classes, rounding, convention, kwargs,
         from costmodel.memory import require_cuda
         require_cuda()
     c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
-                        convention=convention, unit=unit, kwargs=parse_kwargs(kwargs))
+                        kwargs=parse_kwargs(kwargs))
     rep = run_memory(c, dtype=dtype, batch=batch)
     if by_resolution:
         text = by_resolution_text(rep, table3(c, dtype=dtype, batch=batch), fmt)
@@ -535,14 +542,10 @@ def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kw
 
 @plot.command("memory")
 @click.argument("model")
-@model_options
-@click.option("--dtype", type=click.Choice(["fp32", "fp16", "bf16", "int8"]), default="fp32",
-              show_default=True, help="Bytes per element.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@memory_options
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="The figure (.png, .svg or .pdf) [default: NAME_memory.png].")
-def plot_memory(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit, dtype,
-                batch, out):
+def plot_memory(model, resolution, alpha, classes, rounding, kwargs, rho, dtype, batch, out):
     """Memory of every layer of MODEL: the bytes alive while it runs, the peak marked.
 
     Below: each layer's output bytes (colored by kind) and parameter bytes. The numbers are
@@ -560,7 +563,7 @@ def plot_memory(model, alpha, resolution, rho, classes, rounding, convention, kw
         out = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(model).rsplit("/", 1)[-1]) + "_memory.png"
     check_out(out)
     c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
-                        convention=convention, unit=unit, kwargs=parse_kwargs(kwargs))
+                        kwargs=parse_kwargs(kwargs))
     draw_memory(run_memory(c, dtype=dtype, batch=batch), [out])
     click.echo(f"wrote {out}", err=True)
 
