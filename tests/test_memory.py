@@ -175,6 +175,6 @@ def test_timm_infer_macts_rebuilt_from_the_real_timm_model(name):
 
 
 def test_timm_infer_macts_cells_in_check():
-    from costmodel.checks import check_timm_macts
+    from costmodel.memory_cells import check_timm_macts
     cells = check_timm_macts()
     assert len(cells) == 14 and all(r.status in ("reproduced", "explained") for r in cells)
