@@ -76,13 +76,14 @@ def crosscheck(model, *, alpha: float = 1.0, resolution=None, classes=None, roun
     from . import count
     from .torch_bridge import build_from_costing, fvcore_counts, is_model_ref, is_module
     if is_module(model) or is_model_ref(model):
-        costing = count(model, resolution=resolution, kwargs=kwargs, convention="fvcore")
+        costing = count(model, resolution=resolution, kwargs=kwargs, convention="fvcore",
+                        alpha=alpha, classes=classes, rounding=rounding)
         module = costing.module
         model_params = costing.model_params
         name = costing.name
     else:
         costing = count(model, alpha=alpha, resolution=resolution, classes=classes,
-                        rounding=rounding, convention="fvcore")
+                        rounding=rounding, convention="fvcore", kwargs=kwargs)
         module = build_from_costing(costing)
         model_params = sum(p.numel() for p in module.parameters())
         name = costing.name

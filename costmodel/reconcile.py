@@ -174,11 +174,12 @@ def reconcile(model, *, tools=None, alpha: float = 1.0, resolution=None, classes
     if measure:
         require_torch()
     if is_module(model) or is_model_ref(model):
-        costing = count(model, resolution=resolution, kwargs=kwargs, channels=channels)
+        costing = count(model, resolution=resolution, kwargs=kwargs, channels=channels,
+                        alpha=alpha, classes=classes, rounding=rounding)
         module = costing.module
     else:
         costing = count(model, alpha=alpha, resolution=resolution, classes=classes,
-                        rounding=rounding)
+                        rounding=rounding, kwargs=kwargs)
         module = build_from_costing(costing) if measure else None
     cats = categories(costing)
     paper = rebuild(costing, "paper", cats)

@@ -112,6 +112,9 @@ def load_model(ref: str, kwargs: dict | None = None):
         spec.loader.exec_module(module)
     except SyntaxError as e:
         raise ModelLoadError(f"{path}:{e.lineno}: syntax error: {e.msg}") from None
+    except SystemExit as e:
+        raise ModelLoadError(f"{path}: importing it called sys.exit({e.code!r}){_where(e, file)}"
+                             ) from None
     except Exception as e:  # noqa: BLE001
         raise ModelLoadError(f"{path}: importing it failed: {_one_line(e)}"
                              f"{_where(e, file)}") from None
@@ -123,6 +126,9 @@ def load_model(ref: str, kwargs: dict | None = None):
     elif callable(factory):
         try:
             model = factory(**kwargs)
+        except SystemExit as e:
+            raise ModelLoadError(f"{ref}: calling it called sys.exit({e.code!r}){_where(e, file)}"
+                                 ) from None
         except Exception as e:  # noqa: BLE001
             raise ModelLoadError(f"{ref}: calling it raised {_one_line(e)}{_where(e, file)}") from None
     else:

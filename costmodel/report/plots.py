@@ -62,9 +62,8 @@ def check_out(path, default_format: str = "png") -> tuple[Path, str]:
     if fmt not in FORMATS:
         raise UsageError(f"{path}: unknown figure format {path.suffix or '(no suffix)'!r}: "
                          f"use .png, .svg or .pdf")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"{path}: the folder {parent} does not exist")
+    from .io import check_writable
+    check_writable(path)
     return path, fmt
 
 
@@ -400,6 +399,10 @@ def kind_shares(rows: list[dict]) -> list[dict]:
 
 def draw_layers(costing, paths, title: str | None = None):
     """Per-layer MAdds and params as bars colored by kind, with each kind's share beside."""
+    from ..limits import MAX_PLOT_LAYERS
+    if len(costing.layers) > MAX_PLOT_LAYERS:
+        raise UsageError(f"plot layers: {costing.name} has {len(costing.layers):,} layers, more "
+                         f"than the limit of {MAX_PLOT_LAYERS:,} bars (use `costmodel table`)")
     mpl = _mpl()
     from matplotlib.patches import Patch
     from matplotlib.ticker import EngFormatter
@@ -497,11 +500,13 @@ def sweep_grid(arch, alphas=None, resolutions=None, *, classes=None, rounding: s
     """
     from ..accuracy import GRIDS, published_cells
     from ..spec import load
-    from ..sweep import scaling_law, sweep
+    from ..limits import MAX_PLOT_SWEEP_POINTS
+    from ..sweep import check_grid, scaling_law, sweep
     spec = load(arch)
     g_a, g_r = GRIDS.get(spec.family, ((0.25, 0.5, 0.75, 1.0), (128, 160, 192, 224)))
     alphas = sorted(set(g_a if alphas is None else alphas))
     resolutions = sorted(set(g_r if resolutions is None else resolutions))
+    check_grid(alphas, resolutions, MAX_PLOT_SWEEP_POINTS, "plot sweep")
     rows = sweep(arch, alphas, resolutions, classes=classes, rounding=rounding,
                  convention=convention)
     cell = {(r["alpha"], r["resolution"]): r for r in rows}
