@@ -30,6 +30,14 @@ from .scaling import POLICIES, check_alpha, check_policy
 SUPERSCRIPT = {0: "", 1: "", 2: "²", 3: "³", 4: "⁴"}
 
 
+def _scaled(v, scale: float) -> str:
+    """``v / scale`` to 2 decimals with thousands separators; exact for integers past 2⁵³."""
+    if not isinstance(v, int) or abs(v) < 2 ** 53 or scale != int(scale):
+        return f"{v / scale:,.2f}"
+    cents = (abs(v) * 100 * 2 + int(scale)) // (2 * int(scale))     # round half up
+    return f"{'-' if v < 0 else ''}{cents // 100:,}.{cents % 100:02d}"
+
+
 class Poly(dict):
     """A polynomial in α and ρ: ``{(a, b): coefficient}`` for coefficient·α^a·ρ^b."""
 
@@ -56,7 +64,16 @@ class Poly(dict):
         return self + (-other)
 
     def __call__(self, alpha: float, rho: float) -> float:
-        return sum(v * alpha ** a * rho ** b for (a, b), v in self.items())
+        """The value at (α, ρ): a float, or an exact integer past 2⁵³ (never an overflow)."""
+        try:
+            value = sum(v * alpha ** a * rho ** b for (a, b), v in self.items())
+            if abs(value) < 2 ** 53:
+                return value
+        except OverflowError:
+            pass
+        from fractions import Fraction
+        a, r = Fraction(alpha), Fraction(rho)
+        return round(sum(v * a ** i * r ** j for (i, j), v in self.items()))
 
     def terms(self):
         return sorted(((e, v) for e, v in self.items() if v), key=lambda t: (-t[0][0] - t[0][1], -t[0][0]))
@@ -65,7 +82,7 @@ class Poly(dict):
         parts = []
         for (a, b), v in self.terms():
             mono = ("α" + SUPERSCRIPT[a] if a else "") + ("ρ" + SUPERSCRIPT[b] if b else "")
-            parts.append(f"{v / scale:,.2f}{suffix}" + (f"·{mono}" if mono else ""))
+            parts.append(_scaled(v, scale) + suffix + (f"·{mono}" if mono else ""))
         return " + ".join(parts) or "0"
 
 
@@ -154,7 +171,7 @@ def _exponent(scaled: int, base: int) -> int:
 def law_error(law: ScalingLaw, alpha: float, resolution: int, exact_madds: int) -> float:
     """Relative error of the closed form against the exact MAdds, in percent."""
     predicted, _ = law.predict(alpha, resolution)
-    return 100.0 * (predicted - exact_madds) / exact_madds if exact_madds else 0.0
+    return 100 * (predicted - exact_madds) / exact_madds if exact_madds else 0.0
 
 
 def parse_list(text: str, kind, what: str) -> list:

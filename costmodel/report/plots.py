@@ -393,7 +393,7 @@ def kind_shares(rows: list[dict]) -> list[dict]:
         m = sum(r["madds"] for r in rows if r["kind"] == k)
         p = sum(r["params"] for r in rows if r["kind"] == k)
         out.append({"kind": k, "madds": m, "params": p,
-                    "madds %": 100.0 * m / total_m, "params %": 100.0 * p / total_p})
+                    "madds %": 100 * m / total_m, "params %": 100 * p / total_p})
     return out
 
 
@@ -421,8 +421,8 @@ def draw_layers(costing, paths, title: str | None = None):
         ax_s = fig.add_subplot(gs[:, 1])
         colors = [KIND_COLORS.get(r["kind"], OTHER_KIND)[0] for r in rows]
         idx = list(range(n))
-        ax_m.bar(idx, [r["madds"] for r in rows], color=colors, width=0.8, zorder=3)
-        ax_p.bar(idx, [r["params"] for r in rows], color=colors, width=0.8, zorder=3)
+        ax_m.bar(idx, [float(r["madds"]) for r in rows], color=colors, width=0.8, zorder=3)
+        ax_p.bar(idx, [float(r["params"]) for r in rows], color=colors, width=0.8, zorder=3)
         for ax, what in ((ax_m, costing.madds_label), (ax_p, costing.params_label)):
             ax.yaxis.set_major_formatter(EngFormatter(sep=""))
             ax.set_ylabel(what)

@@ -141,7 +141,8 @@ def table_text(costing, fmt: str = "text", *, by_type: bool = False, formulas: b
         err = law_error(law, costing.alpha, costing.resolution[0], costing.totals.madds)
         predicted = law.predict(costing.alpha, costing.resolution[0])[0]
         notes.append(f"closed form: {law.text()}; at α = {costing.alpha:g}, ρ = {rho:.4g}: "
-                     f"{predicted:,.0f} ({err:+.2f}% against the exact {costing.totals.madds:,})")
+                     f"{round(predicted):,} ({err:+.2f}% against the exact "
+                     f"{costing.totals.madds:,})")
     if costing.unsupported:
         notes.append("no formula in the engine, not counted: " + ", ".join(
             f"{k} ×{v}" for k, v in sorted(costing.unsupported.items())))
