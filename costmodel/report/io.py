@@ -22,8 +22,12 @@ def check_writable(path) -> Path:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise UsageError(f"{path}: the folder {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{path}: cannot write into the folder {parent} (permission denied)")
+    try:                                   # the real test (os.access says yes to root)
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as e:
+        raise UsageError(f"{path}: cannot write into the folder {parent}: "
+                         f"{e.strerror or e}") from None
     if path.is_dir():
         raise UsageError(f"{path}: is a folder, not a file")
     if path.exists() and not os.access(path, os.W_OK):

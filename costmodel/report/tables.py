@@ -90,10 +90,15 @@ def render(frame: pd.DataFrame, fmt: str, *, title: str = "", totals: dict | Non
     if fmt == "text":
         out = [title] if title else []
         formatters = {c: (lambda v: f"{v:,}") for c in frame.columns
-                      if pd.api.types.is_integer_dtype(frame[c])}
+                      if pd.api.types.is_integer_dtype(frame[c])
+                      or (frame[c].dtype == object and len(frame) and all(
+                          isinstance(v, int) and not isinstance(v, bool) for v in frame[c]))}
         formatters.update({c: _float_text for c in frame.columns
                            if pd.api.types.is_float_dtype(frame[c])})
-        out.append(frame.to_string(index=False, formatters=formatters, na_rep=""))
+        if len(frame):
+            out.append(frame.to_string(index=False, formatters=formatters, na_rep=""))
+        else:                        # not pandas' "Empty DataFrame / Columns: / Index:"
+            out.append("(no rows)")
         if totals:
             out.append("total: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
                                              for k, v in totals.items()))
