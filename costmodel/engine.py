@@ -325,8 +325,9 @@ def _finish(spec: Spec, b: ShapeBuilder, layers: list[LayerDef]) -> Plan:
     plan.sorted_layers = sorted_layers
     # The largest kernel area and the most layers of any group bound every fact (see
     # `_fits_int64`); a static field past int64 (a kernel of 10²⁰) forces the exact path.
-    plan.kernel_bound = max([d.L["k"][0] * d.L["k"][1] for d in layers if "k" in d.L] + [1])
-    plan.static_big = any(v.dtype == object for g in groups for v in g.static.values())
+    static_big = any(v.dtype == object for g in groups for v in g.static.values())
+    kernel = max([d.L["k"][0] * d.L["k"][1] for d in layers if "k" in d.L] + [1])
+    plan.fact_bound = _INT64_SAFE if static_big else kernel * max(len(layers), 1)
     _channel_steps(plan)
     return plan
 
@@ -455,7 +456,7 @@ def evaluate(plan: Plan, *, alpha: float = 1.0, resolution=None, classes: int | 
     except OverflowError:          # a width past 10³⁰⁸ cannot be rounded as a float
         raise UsageError(f"alpha={alpha:g} makes channel counts too large to round "
                          f"(past 10^308)") from None
-    if min(channels[1:]) < 1:
+    if channels.count(0) > 1:                  # entry 0 is the constant 0; no other may be
         _zero_channels(plan, channels, alpha)
     F, shapes = facts_at(plan, channels, size_values(plan, h, w))
     if plan.conditional:
@@ -513,10 +514,8 @@ def _fits_int64(plan: Plan, channel_table, size_table) -> bool:
 
     A fact is at most a product of two channel counts, two sizes and a kernel area
     (weights·positions, features·outputs), so this bound is enough."""
-    if plan.static_big:
-        return False
     c, s = int(max(channel_table)), int(max(size_table))
-    return c * c * s * s * plan.kernel_bound * len(plan.layers) < _INT64_SAFE
+    return c * c * s * s * plan.fact_bound < _INT64_SAFE
 
 
 def _facts_exact(plan: Plan, channel_table, size_table):
