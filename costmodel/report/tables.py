@@ -111,6 +111,8 @@ def render(frame: pd.DataFrame, fmt: str, *, title: str = "", totals: dict | Non
 def _float_text(v) -> str:
     if v != v:          # NaN: an empty cell
         return ""
+    if abs(v) >= 1e15:  # past float's exact integers: not a count, show it as what it is
+        return "%.4g" % v
     return ("%.4f" % v).rstrip("0").rstrip(".")
 
 
