@@ -500,6 +500,8 @@ def facts_at(plan: Plan, channel_table, size_table):
     count, size and kernel); exact Python integers (object arrays) otherwise."""
     if not _fits_int64(plan, channel_table, size_table):
         return _facts_exact(plan, channel_table, size_table)
+    channel_table = np.array(channel_table, dtype=np.int64)
+    size_table = np.array(size_table, dtype=np.int64)
     with plan.lock:
         np.take(channel_table, plan.ch_idx, out=plan.ch_buf)     # rows: cin, cmid, cout
         np.take(size_table, plan.sp_idx, out=plan.sp_buf)        # rows: hin, win, hout, wout
