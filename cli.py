@@ -393,7 +393,7 @@ def memory_options(f):
               help="Also run the model on CUDA and print torch.cuda.max_memory_allocated beside "
                    "the peak (needs torch and a CUDA device).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Write to this file (atomically) instead of printing.")
 def memory(model, resolution, alpha, classes, rounding, kwargs, rho, dtype, batch, by_resolution,
            measure, fmt, out):

@@ -343,8 +343,9 @@ def paper_ops(costing, *, first_layer: bool = True, pool_fusion: bool = True) ->
         ops[0].output = None
         ops[1].inputs = []
     if pool_fusion:
+        by_name = {r.name: r for r in costing.layers}
         for a, b in zip(ops, ops[1:]):
-            rec = next((r for r in costing.layers if r.name == b.name), None)
+            rec = by_name.get(b.name)
             if rec is not None and rec.type == "avgpool" and a.output is not None:
                 a.output = None
                 b.inputs = []
@@ -392,7 +393,11 @@ def by_resolution(costing, *, dtype: str = "fp16", batch: int = 1, first_layer: 
     def row(hw):
         return rows.setdefault(hw, [0, 0, 0, 0])
 
-    records = {r.name: r for r in costing.layers}
+    first, last = {}, {}                     # an op's first record (what it reads), last output
+    for r in costing.layers:
+        key = r.block["name"] if r.block else r.name
+        first.setdefault(key, r)
+        last[key] = tuple(r.output)
     for op in ops:
         for shape in op.inputs:                       # the model input is materialised too
             r = row(tuple(shape[1:]))
@@ -404,8 +409,8 @@ def by_resolution(costing, *, dtype: str = "fp16", batch: int = 1, first_layer: 
             total = sum(_numel(s) for s in op.inputs) + _numel(op.output)
             r[2] = max(r[2], total)
         # the shape the op reads (even when its input was streamed)
-        rec = records.get(op.name) or next(x for x in costing.layers if x.block and x.block["name"] == op.name)
-        out_c = op.output[0] if op.output is not None else _last_output(costing, op.name)[0]
+        rec = first[op.name]
+        out_c = op.output[0] if op.output is not None else last[op.name][0]
         r = row(tuple(rec.input[1:]))
         r[3] = max(r[3], out_c)
     out = []
@@ -413,12 +418,6 @@ def by_resolution(costing, *, dtype: str = "fp16", batch: int = 1, first_layer: 
         c, _, op_el, in_c = rows[hw]
         out.append(ResolutionRow(hw, c, c * hw[0] * hw[1] * size, op_el * size, in_c))
     return out
-
-
-def _last_output(costing, op_name: str) -> tuple:
-    outs = [r.output for r in costing.layers
-            if r.name == op_name or (r.block and r.block["name"] == op_name)]
-    return tuple(outs[-1])
 
 
 # --------------------------------------------------------------------------- measuring (CUDA)

@@ -651,9 +651,13 @@ def draw_memory(rep, paths, title: str | None = None):
     mpl = _mpl()
     from matplotlib.patches import Patch
     from matplotlib.ticker import EngFormatter
+    from ..limits import MAX_PLOT_LAYERS
     rows = rep.layers
     if not rows:
         raise UsageError(f"{rep.costing.name}: no layers")
+    if len(rows) > MAX_PLOT_LAYERS:
+        raise UsageError(f"{rep.costing.name}: {len(rows):,} layers are more than the limit of "
+                         f"{MAX_PLOT_LAYERS:,} bars (use `costmodel memory`)")
     n = len(rows)
     width = min(16.0, max(10.0, 4.5 + 0.11 * n))
     idx = list(range(n))
