@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import sys
 
-import click
+try:
+    import click
 
-from costmodel.errors import CostmodelError
+    from costmodel.errors import CostmodelError
 
-from costmodel.conventions import CONVENTIONS as _CONVENTIONS
+    from costmodel.conventions import CONVENTIONS as _CONVENTIONS
+except KeyboardInterrupt:            # Ctrl-C while still importing: one line, no traceback
+    sys.stderr.write("costmodel: interrupted\n")
+    sys.exit(130)
 
 FORMATS = ("text", "csv", "markdown", "json", "latex")
 CONVENTIONS = tuple(_CONVENTIONS)
@@ -54,6 +58,12 @@ def announce_uncounted(uncounted: dict, strict: bool) -> int:
 class Main(click.Group):
     """A click group whose errors are one line and exit status 2 (no traceback)."""
 
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:        # click would print a blank line, then "Aborted!"
+            raise click.Abort() from None
+
     def main(self, args=None, prog_name=None, **extra):
         extra.pop("standalone_mode", None)
         try:
@@ -68,10 +78,19 @@ class Main(click.Group):
         except CostmodelError as e:
             click.echo(f"costmodel: error: {e}", err=True)
             sys.exit(e.exit_code)
-        except click.Abort:
-            click.echo("costmodel: aborted", err=True)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("costmodel: interrupted", err=True)
             sys.exit(130)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def writable(ctx, param, value):
+    """An --out/--data option's callback: refuse an output that cannot be written before any
+    work (missing or read-only folder, a folder in the way, a read-only file)."""
+    if value is not None:
+        from costmodel.report.io import check_writable
+        check_writable(value)
+    return value
 
 
 def emit(text: str, out: str | None):
@@ -138,6 +157,11 @@ def main():
     MODEL is a built-in architecture (see `costmodel list`), a .toml/.json spec file,
     torchvision:NAME or path/to/file.py:callable (the last two need the 'torch' extra).
     Every number names its convention (paper, pytorch, fvcore, ...) and unit (MACs or FLOPs).
+    Counts are exact integers at any size. Limits, refused in one line before any work: a
+    spec expands to at most 100,000 layers, with repeat/residual groups nested at most 64
+    deep; sweep takes at most 10,000 α × resolution points, plot sweep 2,500, plot layers
+    draws at most 2,000 layers; crosscheck and reconcile build a spec as a PyTorch model
+    only if it fits in half the memory.
 
     \b
     Examples:
@@ -156,6 +180,7 @@ def main():
       costmodel plot layers mobilenet_v1 --out v1_layers.png
       costmodel report --out reports
       costmodel reconcile torchvision:mobilenet_v2
+      costmodel memory mobilenet_v2 --by-resolution --dtype fp16
     """
 
 
@@ -176,7 +201,7 @@ def list_cmd(unit, fmt):
               help="MAdds and params per layer type with their shares (the V1 paper's Table 2).")
 @click.option("--formulas", is_flag=True, help="Add each layer's cost formula with its numbers.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Write to this file (atomically) instead of printing.")
 def table(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit, input_shape,
           strict, by_type, formulas, fmt, out):
@@ -212,9 +237,13 @@ def table(model, alpha, resolution, rho, classes, rounding, convention, kwargs, 
 @click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True)
 @click.option("--unit", type=click.Choice(["macs", "flops"]), default=None)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable)
 def sweep(model, alphas, resolutions, classes, rounding, convention, unit, fmt, out):
-    """Exact params and MAdds of MODEL over an α × resolution grid, beside the closed form."""
+    """Exact params and MAdds of MODEL over an α × resolution grid, beside the closed form.
+
+    MODEL is a built-in or a spec file (a PyTorch model has no α to sweep). At most 10,000
+    values per list and 10,000 α × resolution points.
+    """
     from costmodel.conventions import get
     from costmodel.report.tables import sweep_text
     from costmodel.sweep import parse_list, scaling_law, sweep as run_sweep
@@ -376,6 +405,71 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
     return 0 if result.conforms else 1
 
 
+def memory_options(f):
+    """table's model options (no convention or unit: memory is in bytes), --dtype, --batch."""
+    f = click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Batch size (activations scale with it, parameters do not).")(f)
+    f = click.option("--dtype", type=click.Choice(["fp32", "fp16", "bf16", "int8"]), default="fp32",
+                     show_default=True, help="Bytes per element: fp32 4, fp16 and bf16 2, int8 1.")(f)
+    f = click.option("--rho", type=float, default=None,
+                     help="Resolution multiplier ρ: resolution = round(ρ·224).")(f)
+    return run_options(f)
+
+
+@main.command()
+@click.argument("model")
+@memory_options
+@click.option("--by-resolution", is_flag=True,
+              help="The V2 paper's Table 3 view: max channels and memory at each spatial size "
+                   "(16-bit floats in the paper: add --dtype fp16).")
+@click.option("--measure", is_flag=True,
+              help="Also run the model on CUDA and print torch.cuda.max_memory_allocated beside "
+                   "the peak (needs torch and a CUDA device).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
+              help="Write to this file (atomically) instead of printing.")
+def memory(model, resolution, alpha, classes, rounding, kwargs, input_shape, strict, rho, dtype,
+           batch, by_resolution, measure, fmt, out):
+    """Activation and weight bytes of every layer of MODEL, and its peak inference memory.
+
+    Per layer: input, output and parameter bytes at --dtype and --batch, bytes moved
+    (parameters + inputs + output), MACs per byte, and the bytes alive while it runs; the
+    totals give the peak and the layer where it occurs (eager PyTorch lifetimes: a tensor
+    lives until its last reader, a block holds its input until it ends) and the V2 paper's
+    rule (the largest inputs + output of an operation, an inverted residual's expanded
+    tensor not materialised). Torch-free for specs.
+
+    \b
+    Examples:
+      costmodel memory mobilenet_v2
+      costmodel memory mobilenet_v2 --by-resolution --dtype fp16
+      costmodel memory mobilenet_v3_large --batch 8 --dtype fp16 --format csv --out mem.csv
+    """
+    import costmodel
+    from costmodel.memory import by_resolution as table3, memory as run_memory
+    from costmodel.report.memory import by_resolution_text, memory_text
+    from costmodel.scaling import resolution_from
+    from costmodel.torch_bridge import parse_input, parse_kwargs
+    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    if measure:
+        from costmodel.memory import require_cuda
+        require_cuda()
+    c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
+                        kwargs=parse_kwargs(kwargs), input_shape=parse_input(input_shape))
+    rep = run_memory(c, dtype=dtype, batch=batch)
+    if by_resolution:
+        text = by_resolution_text(rep, table3(c, dtype=dtype, batch=batch), fmt)
+    else:
+        text = memory_text(rep, fmt)
+    if measure:
+        from costmodel.memory import measure_cuda
+        got = measure_cuda(c, dtype=dtype, batch=batch)
+        text += (f"measured on CUDA: torch.cuda.max_memory_allocated {got:,} bytes beyond the "
+                 f"parameters; analytic peak {rep.peak.bytes:,} bytes; ratio "
+                 f"{got / rep.peak.bytes:.3f}\n")
+    emit(text, out)
+
+
 @main.command()
 @click.option("--madds", "madds", default=None, metavar="BUDGET",
               help="MAdds budget: 150M, 1.5G, 800k or 150000000 (k = 10³, M = 10⁶, G = 10⁹).")
@@ -391,7 +485,7 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
               help="List every configuration without a published top-1 that fits "
                    "[default: the 10 with the most MAdds].")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Write to this file (atomically) instead of printing.")
 def fit(madds, params, families, convention, unit, show_all, fmt, out):
     """The built-in configurations within a budget, best published top-1 first.
@@ -441,13 +535,15 @@ def plot():
 
 
 @plot.command("tradeoff")
-@click.option("--metric", type=click.Choice(["madds", "params"]), default="madds", show_default=True,
-              help="The x axis: exact MAdds or exact params (paper convention, log scale).")
+@click.option("--metric", type=click.Choice(["madds", "params", "memory"]), default="madds",
+              show_default=True,
+              help="The x axis: exact MAdds or exact params (paper convention), or peak inference "
+                   "memory (fp32, batch 1; see `costmodel memory`); log scale.")
 @click.option("--families", default=None,
               help="Comma list of families (v1, v2, v3) or built-in names [default: all].")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="The figure (.png, .svg or .pdf) [default: tradeoff_METRIC.png].")
-@click.option("--data", type=click.Path(dir_okay=False), default=None,
+@click.option("--data", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Also write the plotted points as CSV to this file.")
 def plot_tradeoff(metric, families, out, data):
     """Published ImageNet top-1 against exact MAdds (or params) of every MobileNet.
@@ -473,14 +569,14 @@ def plot_tradeoff(metric, families, out, data):
     click.echo(f"wrote {out}", err=True)
     if data:
         from costmodel.report.tables import tradeoff_frame
-        name = "MAdds" if metric == "madds" else "params"
+        name = {"madds": "MAdds", "params": "params", "memory": "peak memory"}[metric]
         emit(tradeoff_frame(d["points"], {name: d["front"]}).to_csv(index=False), data)
 
 
 @plot.command("layers")
 @click.argument("model")
 @model_options
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="The figure (.png, .svg or .pdf) [default: NAME_layers.png].")
 def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit,
                 input_shape, strict, out):
@@ -488,7 +584,7 @@ def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kw
 
     Standard, depthwise, pointwise (1×1) and grouped convolutions, squeeze-excite and
     fully connected layers each have a color; beside the bars, each kind's share of
-    the total (V1: 95% of the MAdds in 1×1 convolutions).
+    the total (V1: 95% of the MAdds in 1×1 convolutions). At most 2,000 layers.
     """
     import re
 
@@ -508,6 +604,35 @@ def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kw
     return announce(c, strict)
 
 
+@plot.command("memory")
+@click.argument("model")
+@memory_options
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="The figure (.png, .svg or .pdf) [default: NAME_memory.png].")
+def plot_memory(model, resolution, alpha, classes, rounding, kwargs, input_shape, strict, rho, dtype,
+                batch, out):
+    """Memory of every layer of MODEL: the bytes alive while it runs, the peak marked.
+
+    Below: each layer's output bytes (colored by kind) and parameter bytes. The numbers are
+    `costmodel memory`'s (eager lifetimes; the V2 paper's rule in the title).
+    """
+    import re
+
+    import costmodel
+    from costmodel.memory import memory as run_memory
+    from costmodel.report.plots import check_out, draw_memory
+    from costmodel.scaling import resolution_from
+    from costmodel.torch_bridge import parse_input, parse_kwargs
+    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    if out is None:
+        out = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(model).rsplit("/", 1)[-1]) + "_memory.png"
+    check_out(out)
+    c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
+                        kwargs=parse_kwargs(kwargs), input_shape=parse_input(input_shape))
+    draw_memory(run_memory(c, dtype=dtype, batch=batch), [out])
+    click.echo(f"wrote {out}", err=True)
+
+
 @plot.command("sweep")
 @click.argument("arch")
 @click.option("--alpha", "-a", "alphas", default=None,
@@ -519,14 +644,15 @@ def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kw
 @click.option("--classes", type=int, default=None, help="Classifier width [default: the spec's].")
 @click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True)
 @click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="The figure (.png, .svg or .pdf) [default: ARCH_sweep.png].")
 def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
     """Heatmaps of ARCH over α × resolution: exact MAdds, exact params and the closed form's error.
 
     ARCH is a built-in or a spec file. The published configurations are marked, with a red
     outline where a published MAdds figure differs from the exact count; the closed form
-    (MAdds ≈ A·α²ρ² + B·αρ² + C·α + D, see `costmodel table`) is printed below.
+    (MAdds ≈ A·α²ρ² + B·αρ² + C·α + D, see `costmodel table`) is printed below. At most
+    2,500 α × resolution cells.
     """
     from costmodel.report.plots import check_out, draw_sweep, sweep_grid
     from costmodel.sweep import parse_list
@@ -557,11 +683,15 @@ def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
 @run_options
 @click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
               help="Show every tool in MACs or FLOPs (2 per MAC) [default: each tool's own unit].")
+@click.option("--memory", "memory_figures", is_flag=True,
+              help="The memory figures instead: fvcore's ActivationCountAnalysis and torchinfo's "
+                   "input, forward/backward pass, params and total sizes, rebuilt and measured, "
+                   "beside the engine's peak (--tools fvcore,torchinfo narrows them).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Write to this file (atomically) instead of printing.")
 def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, input_shape, strict, unit,
-              fmt, out):
+              memory_figures, fmt, out):
     """Why counters disagree: each tool's total rebuilt from the engine's facts and measured.
 
     A table of operation category (convolution, biases, batch norm, each activation,
@@ -572,6 +702,10 @@ def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, input_
     paper convention. Exits 0 when every measured total equals the rebuilt one, 1 otherwise.
     Needs the 'torch' extra; the tools come with the 'peers' extra.
     """
+    if memory_figures:
+        return _reconcile_memory(model, tools, resolution, alpha, classes, rounding, kwargs,
+                                 input_shape, unit,
+                                 fmt, out)
     from costmodel.peers import parse_tools
     from costmodel.reconcile import check_unit, reconcile as run_reconcile, report_text
     from costmodel.scaling import resolution_from
@@ -584,6 +718,31 @@ def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, input_
                         input_shape=parse_input(input_shape))
     emit(report_text(rec, fmt, unit), out)
     return max(0 if rec.agrees else 1, announce_uncounted(rec.engine_unsupported, strict))
+
+
+def _reconcile_memory(model, tools, resolution, alpha, classes, rounding, kwargs, input_shape, unit,
+                      fmt, out):
+    """`reconcile --memory`: the peers' memory figures rebuilt, measured, beside the peak."""
+    import costmodel
+    from costmodel.errors import UsageError
+    from costmodel.memory import reconcile_memory
+    from costmodel.report.memory import reconcile_memory_text
+    from costmodel.scaling import resolution_from
+    from costmodel.torch_bridge import parse_input, parse_kwargs, require_torch
+    names = ("fvcore", "torchinfo") if tools is None else tuple(
+        t.strip() for t in tools.split(",") if t.strip())
+    bad = [t for t in names if t not in ("fvcore", "torchinfo")]
+    if bad:
+        raise UsageError(f"--memory: no memory figure of {bad[0]!r}: use fvcore, torchinfo")
+    if unit is not None:
+        raise UsageError("--unit does not apply to --memory (elements and bytes)")
+    require_torch()
+    res = resolution_from(resolution) if resolution is not None else None
+    c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
+                        kwargs=parse_kwargs(kwargs), input_shape=parse_input(input_shape))
+    figs, rep = reconcile_memory(c, getattr(c, "module", None), tools=names)
+    emit(reconcile_memory_text(figs, rep, fmt), out)
+    return 0 if all(f.agrees is not False for f in figs) else 1
 
 
 @main.command()

@@ -47,7 +47,12 @@ def count(model, *, alpha: float = 1.0, resolution=None, classes: int | None = N
     if is_module(model) or is_model_ref(model):
         return count_module(model, resolution=resolution, convention=convention, unit=unit,
                             kwargs=kwargs, alpha=alpha, classes=classes, channels=channels,
-                            input_shape=input_shape)
+                            input_shape=input_shape, rounding=rounding)
+    if kwargs:
+        raise UsageError(f"--kwargs ({', '.join(kwargs)}) applies to a torchvision:NAME, timm:NAME "
+                         f"or file.py:callable MODEL; "
+                         f"{model if isinstance(model, str) else 'a spec'} "
+                         f"is a spec: change the spec, or use --alpha, --classes, --resolution")
     plan = plan_for(model)
     F, shapes, res, classes = evaluate(plan, alpha=alpha, resolution=resolution,
                                        classes=classes, rounding=rounding)
@@ -57,7 +62,7 @@ def count(model, *, alpha: float = 1.0, resolution=None, classes: int | None = N
 
 def count_module(model, *, resolution=None, convention: str = "paper", unit: str | None = None,
                  kwargs: dict | None = None, alpha: float = 1.0, classes=None,
-                 channels: int = 3, input_shape=None) -> Costing:
+                 channels: int = 3, input_shape=None, rounding: str = "tf") -> Costing:
     """Count a PyTorch model (or a ``torchvision:``/``timm:``/``file.py:`` reference) by
     running it once under an operator-level capture (``costmodel.capture``).
 
@@ -68,9 +73,12 @@ def count_module(model, *, resolution=None, convention: str = "paper", unit: str
     from .costing import CapturedCosting
     from .errors import UsageError
     from .torch_bridge import is_module, load_model
-    if alpha != 1.0 or classes is not None:
-        raise UsageError("alpha and classes apply to specs; a PyTorch model has its own widths "
-                         "(build it with its width argument, e.g. --kwargs width_mult=0.75)")
+    if alpha != 1.0 or classes is not None or rounding != "tf":
+        given = [n for n, v in (("alpha", alpha != 1.0), ("classes", classes is not None),
+                                ("rounding", rounding != "tf")) if v]
+        raise UsageError(f"--{', --'.join(given)} apply to specs; a PyTorch model has its own "
+                         f"widths (build it with its width argument, e.g. --kwargs "
+                         f"width_mult=0.75)")
     name = model if isinstance(model, str) else type(model).__name__
     module = model if is_module(model) else load_model(model, kwargs)
     if input_shape is None:
@@ -81,5 +89,23 @@ def count_module(model, *, resolution=None, convention: str = "paper", unit: str
     return CapturedCosting(cap, convention=convention, unit=unit, name=name)
 
 
-__all__ = ["count", "count_module", "builtin_names", "Costing", "LayerRecord", "Totals", "CostmodelError",
+def memory_of(model, *, dtype: str = "fp32", batch: int = 1, **count_options):
+    """Memory of a model: per-layer facts, totals, the eager peak and the V2 paper's rule.
+
+    ``model`` and ``count_options`` as for :func:`count` (or an evaluated Costing);
+    ``dtype`` is ``fp32``, ``fp16``, ``bf16`` or ``int8``.  Returns a
+    :class:`costmodel.memory.MemoryReport`: ``.layers`` (one
+    :class:`~costmodel.memory.LayerMemory` each: input, output and parameter elements and
+    bytes, ``bytes_moved``, ``macs``, ``intensity`` in MACs per byte, ``live_bytes``),
+    ``.peak`` (bytes, layer, live bytes per layer) and ``.paper`` (the V2 paper's rule).
+
+    >>> costmodel.memory_of("mobilenet_v2", dtype="fp16").peak.layer
+    'bottleneck1.dw'
+    """
+    from .memory import memory
+    c = model if isinstance(model, Costing) else count(model, **count_options)
+    return memory(c, dtype=dtype, batch=batch)
+
+
+__all__ = ["count", "count_module", "memory_of", "builtin_names", "Costing", "LayerRecord", "Totals", "CostmodelError",
            "SpecError", "UsageError"]

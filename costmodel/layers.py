@@ -276,7 +276,13 @@ def text(v, field):
 def ratio(v, field):
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
         _fail(field, f"must be a number > 0, got {v!r}")
-    return float(v)
+    try:
+        f = float(v)
+    except OverflowError:
+        f = float("inf")
+    if f == float("inf"):
+        _fail(field, f"must be a finite number, got {v!r}")
+    return f
 
 
 #: How a PyTorch model calls an operation: as a module, or as a function inside
@@ -737,7 +743,8 @@ class Add(Kind):
 
     type = "add"
     doc = "element-wise add (residual)"
-    fields = dict(COMMON)
+    fields = {**COMMON, "inplace": Field(False, boolean, "adds into its first operand (x += y): "
+                                                          "no new tensor")}
 
     def is_function(self, L):
         return True
@@ -760,7 +767,8 @@ class Multiply(Kind):
 
     type = "mul"
     doc = "element-wise multiply"
-    fields = dict(COMMON)
+    fields = {**COMMON, "inplace": Field(False, boolean, "multiplies into its first operand "
+                                                          "(x *= y): no new tensor")}
 
     def is_function(self, L):
         return True
