@@ -1,12 +1,14 @@
 # The two commands of the README. Both create .venv on a fresh machine and install what they need.
 #   make report   install costmodel and write the reports into reports/
-#   make test     install costmodel with the test and peers extras and run every test
+#   make test     install costmodel with the test and peers extras and run the tests (a sample
+#                 of each built-in's α × resolution grid against fvcore)
+#   make fuzz     the same with the exhaustive grids (tests marked `fuzz`)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: report test bench clean
+.PHONY: report test fuzz bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +27,9 @@ report: $(VENV)/.installed-report
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q
+
+fuzz: $(VENV)/.installed-test
+	$(PY) -m pytest -q -m fuzz
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/bench_count.py
