@@ -86,7 +86,15 @@ def save(fig, path) -> Path:
 
 
 def save_all(fig, paths) -> list[Path]:
-    return [save(fig, p) for p in paths]
+    """Write ``fig`` to every path; the layout computed for the first file holds for the
+    others (constrained layout is most of a figure's drawing time, and the same figure size
+    gives the same layout)."""
+    out = []
+    for i, p in enumerate(paths):
+        out.append(save(fig, p))
+        if i == 0 and len(paths) > 1:
+            fig.set_layout_engine("none")
+    return out
 
 
 def _figure(width: float, height: float):
