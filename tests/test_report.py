@@ -9,6 +9,7 @@ import pytest
 
 import costmodel
 from conftest import ROOT
+from costmodel.accuracy import tradeoff_points
 from costmodel.report import job
 
 COMMITTED = ROOT / "reports"
@@ -26,10 +27,13 @@ def test_report_runs_without_torch_and_reports_progress(fresh_report):
     assert fresh_report["loaded"] == [], f"the report imported {fresh_report['loaded']}"
     err = fresh_report["stderr"]
     for line in ("report: mobilenet_v1: per-layer tables", "report: summary table",
-                 "report: figure tradeoff_madds (59 models", "report: figure layers_mobilenet_v2",
+                 f"report: figure tradeoff_madds ({len(tradeoff_points())} models",
+                 "report: figure layers_mobilenet_v2",
                  "report: figure sweep_mobilenet_v3_small"):
         assert line in err, line
-    assert re.search(r"report: wrote 57 files into .* in [0-9.]+ s", err)
+    n = len(costmodel.builtin_names())      # README, 2 + 2n figures × 2 formats, 2n + 4 tables
+    assert re.search(rf"report: wrote {1 + 2 * (2 + 2 * n) + 2 * n + 4} files into .* in [0-9.]+ s",
+                     err)
     assert "Traceback" not in err
 
 
@@ -70,8 +74,8 @@ def test_readme_summary_table(fresh_report):
     readme = (fresh_report["out"] / "README.md").read_text(encoding="utf-8")
     header = ("| model | α | resolution | MAdds (paper, MACs) | MAdds (fvcore, MACs) | "
               "params (paper) | params (fvcore) | top-1 % | top-1 source |")
-    table = [line for line in readme.splitlines() if line.startswith("| mobilenet")
-             and line.count("|") == 10]
+    table = [line for line in readme.splitlines() if line.count("|") == 10
+             and line.split("|")[1].strip() in costmodel.builtin_names()]
     assert re.sub(r"\s+", " ", [line for line in readme.splitlines()
                                 if line.startswith("| model") and "fvcore" in line][0]) == header
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in table]
@@ -95,7 +99,9 @@ def test_report_tables_are_the_engine_numbers(fresh_report):
     import csv
     out = fresh_report["out"]
     rows = list(csv.DictReader(open(out / "tables" / "tradeoff.csv", encoding="utf-8")))
-    assert len(rows) == 59
+    # every chart point; the MobileNets' 59: V1 16, V2 22, V3-Large 10, V3-Small 9, minimalistic 2
+    assert len(rows) == len(tradeoff_points())
+    assert sum(1 for r in rows if r["arch"].startswith("mobilenet_")) == 59
     for r in rows:
         c = costmodel.count(r["arch"], alpha=float(r["alpha"]), resolution=int(r["resolution"]),
                             classes=int(r["classes"]))

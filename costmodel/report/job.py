@@ -149,7 +149,7 @@ def build(folder: Path, progress=print, workers: int | None = None):
     drawn in ``workers`` processes (default: one per CPU)."""
     workers = workers_default() if workers is None else workers
     from .. import count
-    from ..accuracy import CHART_ARCHS, alpha_text, sources_used
+    from ..accuracy import alpha_text, chart_archs, sources_used
     from ..spec import builtin_names, load
     from . import plots
     tables, figures = folder / "tables", folder / "figures"
@@ -227,7 +227,7 @@ def build(folder: Path, progress=print, workers: int | None = None):
            "[width × resolution](#sweeps-over-width-and-resolution) · [tables](#tables)",
            "", "## Accuracy vs cost", "",
            f"Published ImageNet top-1 of {len(points)} MobileNets against their exact MAdds and "
-           f"params ({', '.join(_title(a) for a in CHART_ARCHS)}). Top-1 from: "
+           f"params ({', '.join(_title(a) for a in chart_archs())}). Top-1 from: "
            f"{'; '.join(sources)} (one point per model: where several sources give the same "
            f"model, the first of these). Hollow markers: the published figure, where the exact "
            f"count differs from it at its printed precision. Data: "
