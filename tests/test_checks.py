@@ -159,3 +159,14 @@ def test_bad_input(run, tmp_path, args, parts):
     bad.write_text("import torch\ndef f(:\n    pass\n")
     args = [a.format(bad=bad, v1=USER_V1) for a in args]
     assert_one_line_error(run(*args), *parts)
+
+
+def test_source_policy_is_data_and_an_unknown_source_is_an_error():
+    from costmodel.checks import source_policy
+    from costmodel.errors import UsageError
+    # TF-slim's V1 README counts the checkpoint's variables; timm measures with fvcore
+    assert source_policy("TF-slim-v1")["params"] == "slim-v1"
+    assert source_policy("timm")["allowed"]["madds"] == ("fvcore", "deepspeed")
+    assert source_policy("V2-paper")["allowed"]["params"] == ("paper", "pytorch", "slim-v1", "keras")
+    with pytest.raises(UsageError, match="'Nobody' is not in costmodel/published/sources.csv"):
+        source_policy("Nobody")
