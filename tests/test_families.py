@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 import costmodel
-from conftest import ROOT
+from conftest import ROOT, needs_torch
 from costmodel import families, published
 from costmodel.errors import SpecError
 from costmodel.spec import load
@@ -114,3 +114,19 @@ def test_an_unknown_source_is_an_error(tmp_path, monkeypatch):
             published.cost_files()
     finally:
         published.cost_files.cache_clear()
+
+
+@needs_torch
+@pytest.mark.parametrize("alpha,weights", [(0.5, "MNASNet0_5_Weights"), (0.75, "MNASNet0_75_Weights"),
+                                           (1.0, "MNASNet1_0_Weights"), (1.3, "MNASNet1_3_Weights")])
+def test_the_mnasnet_family_is_torchvisions_model(alpha, weights):
+    """The data-only MnasNet family against torchvision's weights metadata (num_params, and
+    _ops: conv + linear GMACs at 3 decimals) and torchvision's model run by the engine."""
+    import torchvision
+    meta = getattr(torchvision.models, weights).IMAGENET1K_V1.meta
+    spec = costmodel.count("mnasnet", alpha=alpha)
+    assert spec.in_convention("pytorch").totals.params == meta["num_params"]
+    assert round(spec.totals.madds / 1e9, 3) == meta["_ops"]
+    name = weights.replace("_Weights", "").lower()         # mnasnet0_5, ..., mnasnet1_3
+    tv = costmodel.count(f"torchvision:{name}")
+    assert tv.totals.madds == spec.totals.madds
