@@ -150,7 +150,7 @@ def place_labels(fig, ax, items, obstacles=(), soft=(), fontsize: float = 7.0) -
     thin leader line.  ``items`` are ``(x, y, text, color)`` in data coordinates, most
     important first; a label with no free spot is left out (and listed in ``dropped``).
     """
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     ax_box = ax.get_window_extent(renderer)
     frame = (ax_box.x0 + 2, ax_box.y0 + 2, ax_box.x1 - 2, ax_box.y1 - 2)
@@ -336,7 +336,7 @@ def draw_tradeoff(data: dict, paths) -> Labels:
                       va=cap_xy[3],
                       fontsize=7, color="#444444", zorder=5,
                       bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 2})
-        fig.canvas.draw()
+        fig.draw_without_rendering()
         r = fig.canvas.get_renderer()
         obstacles = [tuple(legend.get_window_extent(r).extents), tuple(cap.get_window_extent(r).extents)]
         obstacles += _marker_boxes(ax, [m[0] for m in marker_xy], [m[1] for m in marker_xy], 4.5)
