@@ -626,12 +626,9 @@ class Deviation:
 DEVIATION_KINDS = ("blocks", "stem", "kernel", "stride", "expansion", "width", "se", "nonlinearity",
                    "residual", "last", "head", "classes", "biases", "norms")
 
-_ACT_NAMES = {"relu": "ReLU", "relu6": "ReLU6", "hswish": "h-swish", "hsigmoid": "h-sigmoid",
-              "sigmoid": "sigmoid", "none": "none"}
-
-
 def _act(a: str) -> str:
-    return _ACT_NAMES.get(a, a)
+    from .reconcile import ACT_NAMES
+    return ACT_NAMES.get(a, a)
 
 
 def compare(model: Architecture, paper: Architecture) -> list[Deviation]:
