@@ -57,6 +57,14 @@ def check_out(path, default_format: str = "png") -> tuple[Path, str]:
     return path, fmt
 
 
+def default_out(model, figure: str) -> str:
+    """A plot command's file when ``--out`` is not given: ``<model>_<figure>.png`` in the
+    current folder, the model's last path part with other characters than letters, digits,
+    ``_.-`` replaced by ``_`` (``torchvision:mobilenet_v2`` -> ``torchvision_mobilenet_v2``)."""
+    import re
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(model).rsplit("/", 1)[-1]) + f"_{figure}.png"
+
+
 def _mpl():
     import matplotlib
     matplotlib.use("Agg")
