@@ -313,10 +313,7 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
         results, skipped = checks.check_published()
         shown = results
         if statuses:
-            wanted = [x.strip() for x in statuses.split(",") if x.strip()]
-            bad = [x for x in wanted if x not in checks.STATUSES]
-            if bad:
-                raise UsageError(f"unknown status {bad[0]!r}: use {', '.join(checks.STATUSES)}")
+            wanted = checks.parse_statuses(statuses)
             shown = [r for r in results if r.status in wanted]
         text = checks.published_text(shown, skipped, fmt)
         if shown is not results and fmt == "text":
@@ -330,17 +327,7 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
     allow_list = tuple(a.strip() for a in allow.split(",") if a.strip())
     result = checks.check_model(model, paper, alpha=alpha, resolution=resolution, version=version,
                                 allow=allow_list, rounding=rounding, kwargs=parse_kwargs(kwargs))
-    if fmt == "json":
-        import json
-        doc = {"model": result.model, "paper": result.paper, "version": result.version,
-               "conforms": result.conforms, "matches_version": result.matches,
-               "madds": {"model": result.madds[0], "paper": result.madds[1]},
-               "params": {"model": result.params[0], "paper": result.params[1]},
-               "deviations": [vars(d) for d in result.deviations],
-               "allowed": [vars(d) for d in result.allowed]}
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
-    else:
-        click.echo(result.text(), nl=False)
+    click.echo(result.render(fmt), nl=False)
     return 0 if result.conforms else 1
 
 
@@ -379,14 +366,12 @@ def fit(madds, params, families, convention, unit, show_all, fmt, out):
     """
     from costmodel.accuracy import parse_families
     from costmodel.conventions import get
-    from costmodel.fit import candidates, cheapest, parse_budget, shorten, within
+    from costmodel.fit import candidates, check_budget, cheapest, parse_budget, shorten, within
     from costmodel.report.tables import fit_text
     m = parse_budget(madds, "--madds") if madds is not None else None
     p = parse_budget(params, "--params") if params is not None else None
     archs = parse_families(families, "--families")
-    if m is None and p is None:
-        from costmodel.errors import UsageError
-        raise UsageError("give a budget: --madds (e.g. 150M) and/or --params (e.g. 2M)")
+    check_budget(m, p)
     cands = candidates(archs, convention=convention, unit=unit)
     found, left_out = shorten(within(cands, m, p), None if show_all else 10)
     emit(fit_text(found, fmt, madds=m, params=p, archs=archs, total=len(cands),

@@ -422,6 +422,15 @@ def status_counts(results: list[CellResult]) -> dict[str, int]:
     return {s: sum(r.status == s for r in results) for s in STATUSES}
 
 
+def parse_statuses(text: str) -> list[str]:
+    """``--status``'s comma list; an unknown status is a one-line error."""
+    wanted = [x.strip() for x in text.split(",") if x.strip()]
+    bad = [x for x in wanted if x not in STATUSES]
+    if bad:
+        raise UsageError(f"unknown status {bad[0]!r}: use {', '.join(STATUSES)}")
+    return wanted
+
+
 def summary_line(results: list[CellResult], skipped: int = 0) -> str:
     counts = status_counts(results)
     line = ", ".join(f"{n} {s}" for s, n in counts.items())
@@ -770,6 +779,21 @@ class ModelCheck:
         lines.append("conforms" + (f" (allowing {len(self.allowed)} named deviation(s))" if self.allowed else "")
                      if self.conforms else f"does not conform: {len(self.deviations)} deviation(s)")
         return "\n".join(lines) + "\n"
+
+    def as_dict(self) -> dict:
+        return {"model": self.model, "paper": self.paper, "version": self.version,
+                "conforms": self.conforms, "matches_version": self.matches,
+                "madds": {"model": self.madds[0], "paper": self.madds[1]},
+                "params": {"model": self.params[0], "paper": self.params[1]},
+                "deviations": [vars(d) for d in self.deviations],
+                "allowed": [vars(d) for d in self.allowed]}
+
+    def render(self, fmt: str = "text") -> str:
+        """``json``: :meth:`as_dict` as JSON; every other format: the text."""
+        if fmt == "json":
+            import json
+            return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        return self.text()
 
 
 def paper_versions(arch: str) -> list[str]:

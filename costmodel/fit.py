@@ -117,11 +117,16 @@ def within(cands, madds: int | None = None, params: int | None = None) -> list[C
                  if (madds is None or c.madds <= madds) and (params is None or c.params <= params)])
 
 
+def check_budget(madds: int | None, params: int | None):
+    """At least one budget is given (else a one-line error)."""
+    if madds is None and params is None:
+        raise UsageError("give a budget: --madds (e.g. 150M) and/or --params (e.g. 2M)")
+
+
 def fit(madds: int | None = None, params: int | None = None, archs=None, *,
         convention: str = "paper", unit: str | None = None) -> list[Candidate]:
     """The built-in configurations within the budget, best published top-1 first."""
-    if madds is None and params is None:
-        raise UsageError("give a budget: --madds (e.g. 150M) and/or --params (e.g. 2M)")
+    check_budget(madds, params)
     return within(candidates(archs, convention=convention, unit=unit), madds, params)
 
 
