@@ -130,6 +130,11 @@ def _run_all(tasks, workers: int):
             yield stem, line, fn(*args)
         return
     from concurrent.futures import ProcessPoolExecutor
+    # matplotlib and its font cache loaded once here: forked workers share them
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    from . import plots
+    plots._mpl()
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
         submitted = {}
         for i in sorted(range(len(tasks)), key=lambda i: DRAWING_ORDER.get(tasks[i][2], 3)):
