@@ -21,3 +21,15 @@ def test_the_package_module_is_the_root_cli():
     import costmodel.cli
     assert costmodel.cli.main.name == cli.main.name and \
         sorted(costmodel.cli.main.commands) == sorted(cli.main.commands)
+
+
+def test_every_data_file_is_package_data():
+    """The built-ins, their variants and the published record are installed with the package."""
+    import fnmatch
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = project["tool"]["setuptools"]["package-data"]["costmodel"]
+    pkg = ROOT / "costmodel"
+    for path in list(pkg.rglob("*.toml")) + list(pkg.rglob("*.csv")):
+        rel = path.relative_to(pkg).as_posix()
+        assert any(fnmatch.fnmatchcase(rel, p) and rel.count("/") == p.count("/")
+                   for p in patterns), rel
