@@ -161,6 +161,8 @@ class Point:
     published_params: float
     published_params_text: str
     params_reproduced: bool
+    memory: int = 0             # peak inference memory, bytes (fp32, batch 1, costmodel.memory)
+    memory_reproduced: bool = True   # nothing published: no hollow marker
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -175,6 +177,7 @@ def tradeoff_points(archs=None) -> list[Point]:
     :func:`chart_archs`.
     """
     from . import count
+    from .memory import peak
     archs = chart_archs() if archs is None else archs
     out = []
     for (arch, alpha, res), acc in accuracies().items():
@@ -193,7 +196,8 @@ def tradeoff_points(archs=None) -> list[Point]:
             madds_reproduced=bool(printed_rules(madds, r.madds, r.madds_unit)),
             published_params=_value(r.params, r.params_unit),
             published_params_text=f"{r.params}{'' if r.params_unit == '1' else r.params_unit}",
-            params_reproduced=bool(printed_rules(params, r.params, r.params_unit))))
+            params_reproduced=bool(printed_rules(params, r.params, r.params_unit)),
+            memory=peak(c).bytes))
     order = {a: i for i, a in enumerate(archs)}
     out.sort(key=lambda p: (order[p.arch], -p.alpha, -p.resolution))
     return out
@@ -205,7 +209,8 @@ def pareto_front(points, metric: str = "madds") -> list:
     Strict dominance: ``q`` dominates ``p`` if ``q.cost <= p.cost`` and
     ``q.top1 >= p.top1`` with one of them strict.  Returned by increasing cost.
     """
-    cost = (lambda p: p.madds) if metric == "madds" else (lambda p: p.params)
+    def cost(p):
+        return getattr(p, metric)
     front = []
     for p in points:
         dominated = any(cost(q) <= cost(p) and q.top1 >= p.top1

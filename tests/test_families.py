@@ -97,7 +97,7 @@ def _with_published_copy(tmp_path, monkeypatch):
 
 def test_a_published_file_with_wrong_columns_is_an_error(tmp_path, monkeypatch):
     copy = _with_published_copy(tmp_path, monkeypatch)
-    (copy / "extra.csv").write_text("source,table,version,label,arch,alpha\n", encoding="utf-8")
+    (copy / "extra.csv").write_text("source,table,version,label,arch,madds\n", encoding="utf-8")
     try:
         with pytest.raises(published.PublishedError, match="extra.csv: columns"):
             published.cost_files()
