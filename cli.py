@@ -418,15 +418,20 @@ def plot():
 
 
 @plot.command("tradeoff")
-@click.option("--metric", type=click.Choice(["madds", "params"]), default="madds", show_default=True,
-              help="The x axis: exact MAdds or exact params (paper convention, log scale).")
+@click.option("--metric", type=click.Choice(["madds", "params", "latency"]), default="madds",
+              show_default=True,
+              help="The x axis: exact MAdds or exact params (paper convention, log scale), or "
+                   "latency measured on this machine (--measurements).")
+@click.option("--measurements", type=click.Path(dir_okay=False), default=None,
+              help="With --metric latency: a CSV of measured latencies (model, alpha, resolution, "
+                   "latency_ms) [default: the committed CPU 1-thread measurements].")
 @click.option("--families", default=None,
               help="Comma list of families (v1, v2, v3) or built-in names [default: all].")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="The figure (.png, .svg or .pdf) [default: tradeoff_METRIC.png].")
 @click.option("--data", type=click.Path(dir_okay=False), default=None,
               help="Also write the plotted points as CSV to this file.")
-def plot_tradeoff(metric, families, out, data):
+def plot_tradeoff(metric, measurements, families, out, data):
     """Published ImageNet top-1 against exact MAdds (or params) of every MobileNet.
 
     V1's 16 and V2's 22 α × resolution checkpoints (TF-slim's accuracies), V3's
@@ -441,6 +446,8 @@ def plot_tradeoff(metric, families, out, data):
     out = out or f"tradeoff_{metric}.png"
     check_out(out)
     archs = parse_families(families, "--families") if families else None
+    if metric == "latency":
+        return _plot_latency_tradeoff(measurements, archs, out, data)
     d = tradeoff_data(metric, archs)
     click.echo(f"plot: {len(d['points'])} published models, {len(d['front'])} on the Pareto front",
                err=True)
@@ -452,6 +459,44 @@ def plot_tradeoff(metric, families, out, data):
         from costmodel.report.tables import tradeoff_frame
         name = "MAdds" if metric == "madds" else "params"
         emit(tradeoff_frame(d["points"], {name: d["front"]}).to_csv(index=False), data)
+
+
+def _plot_latency_tradeoff(measurements, archs, out, data):
+    from costmodel.report import latency_plots as lp
+    d = lp.latency_tradeoff_data(measurements, archs)
+    click.echo(f"plot: {len(d['points'])} published models measured, {len(d['front'])} on the "
+               f"Pareto front" + (f"; {len(d['missing'])} not in the measurements"
+                                  if d["missing"] else ""), err=True)
+    lp.draw_latency_tradeoff(d, [out])
+    click.echo(f"wrote {out}", err=True)
+    if data:
+        import pandas as pd
+        frame = pd.DataFrame([{"arch": p.arch, "alpha": p.alpha, "resolution": p.resolution,
+                               "top1": p.top1, "top1 source": p.source, "latency_ms": ms,
+                               "on front": any(p is q for q, _ in d["front"])}
+                              for p, ms in d["points"]])
+        emit(frame.to_csv(index=False), data)
+    return 0
+
+
+@plot.command("latency")
+@click.option("--measurements", type=click.Path(dir_okay=False), default=None,
+              help="The benchmark's CSV [default: the committed CPU 1-thread measurements].")
+@click.option("--out", type=click.Path(dir_okay=False), default="latency_prediction.png",
+              show_default=True, help="The figure (.png, .svg or .pdf).")
+def plot_latency(measurements, out):
+    """Measured latency against MAdds, and against the calibrated profile's prediction.
+
+    Reads the CSV benchmarks/latency.py writes (columns model, alpha, resolution, madds,
+    latency_ms, split, predicted_ms, pass1_ms, pass2_ms); the titles carry Spearman's rank
+    correlation, the median absolute error and the noise ceiling (pass 1 vs pass 2).
+    """
+    from costmodel.report import latency_plots as lp
+    from costmodel.report.plots import check_out
+    check_out(out)
+    d = lp.prediction_data(measurements)
+    lp.draw_prediction(d, [out])
+    click.echo(f"wrote {out}", err=True)
 
 
 @plot.command("layers")

@@ -340,18 +340,22 @@ def measure_layers(model: str, *, alpha=1.0, resolution=224, device="cpu", threa
 
 
 def by_group(rows: list[dict]) -> list[dict]:
-    """Per-layer timings summed by group, with shares of time and of MACs."""
+    """Per-layer timings summed by group, with shares of time (of the whole forward, and of
+    the time inside timed modules) and of MACs."""
     groups: dict[str, dict] = {}
     for r in rows:
         g = groups.setdefault(r["group"], {"group": r["group"], "ms": 0.0, "macs": 0})
         g["ms"] += r["ms"]
         g["macs"] += r["macs"]
     total_ms = sum(g["ms"] for g in groups.values()) or 1.0
+    inside_ms = sum(g["ms"] for g in groups.values() if g["group"] != "outside modules") or 1.0
     total_macs = sum(g["macs"] for g in groups.values()) or 1
     out = sorted(groups.values(), key=lambda g: -g["ms"])
     for g in out:
         g["ms"] = round(g["ms"], 6)
         g["time_pct"] = round(100 * g["ms"] / total_ms, 2)
+        g["module_time_pct"] = (round(100 * g["ms"] / inside_ms, 2)
+                                if g["group"] != "outside modules" else None)
         g["madds_pct"] = round(100 * g["macs"] / total_macs, 2)
     return out
 

@@ -382,3 +382,33 @@ def test_latency_commands_stay_light(args):
     code_, loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert code_ == 0, out.stderr
     assert loaded == [], loaded
+
+
+# --------------------------------------------------------------------------- plots (stored data)
+
+def test_plot_latency_tradeoff_and_prediction(run, tmp_path):
+    pytest.importorskip("matplotlib")
+    from costmodel.report import latency_plots as lp
+    rows = lp.read_rows()
+    assert len(rows) >= 90
+    d = lp.latency_tradeoff_data()
+    # every plotted point is a published model measured here, at its measured latency
+    measured = {(r["model"], r["alpha"], r["resolution"]): r["latency_ms"] for r in rows}
+    assert all(measured[(p.arch, p.alpha, p.resolution)] == ms for p, ms in d["points"])
+    for p, ms in d["front"]:
+        assert not any(m2 < ms and q.top1 >= p.top1 for q, m2 in d["points"])
+    out, data = tmp_path / "t.png", tmp_path / "t.csv"
+    r = run("plot", "tradeoff", "--metric", "latency", "--out", out, "--data", data)
+    assert r.exit_code == 0, r.stderr
+    assert out.read_bytes()[:4] == b"\x89PNG" and "latency_ms" in data.read_text()
+    r = run("plot", "latency", "--out", tmp_path / "p.svg")
+    assert r.exit_code == 0, r.stderr
+    pdata = lp.prediction_data()
+    held = pdata["held"]
+    assert pdata["profile_spearman"] == pytest.approx(
+        L.spearman([float(x["predicted_ms"]) for x in held], [x["latency_ms"] for x in held]))
+
+
+def test_plot_latency_without_measurements_is_one_line(run, tmp_path):
+    assert_one_line_error(run("plot", "tradeoff", "--metric", "latency", "--measurements",
+                              tmp_path / "none.csv", "--out", tmp_path / "x.png"), "none.csv")

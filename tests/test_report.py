@@ -16,7 +16,7 @@ from costmodel.report import job
 
 COMMITTED = ROOT / "reports"
 HEAVY = ("torch", "torchvision", "fvcore")
-FIGURES = (["tradeoff_madds", "tradeoff_params"]
+FIGURES = (["tradeoff_madds", "tradeoff_params", "tradeoff_latency", "latency_prediction"]
            + [f"layers_{n}" for n in costmodel.builtin_names()]
            + [f"sweep_{n}" for n in costmodel.builtin_names()])
 
@@ -54,7 +54,7 @@ def test_report_runs_without_torch_and_reports_progress(fresh):
                  "report: figure tradeoff_madds (59 models", "report: figure layers_mobilenet_v2",
                  "report: figure sweep_mobilenet_v3_small"):
         assert line in err, line
-    assert re.search(r"report: wrote 57 files into .* in [0-9.]+ s", err)
+    assert re.search(r"report: wrote 62 files into .* in [0-9.]+ s", err)
     assert "Traceback" not in err
 
 
@@ -64,7 +64,8 @@ def test_report_files(fresh):
     want = (["README.md"]
             + [f"figures/{stem}.{ext}" for stem in FIGURES for ext in ("png", "svg")]
             + [f"tables/{n}.{ext}" for n in names for ext in ("csv", "md")]
-            + [f"tables/{t}.{ext}" for t in ("summary", "tradeoff") for ext in ("csv", "md")])
+            + [f"tables/{t}.{ext}" for t in ("summary", "tradeoff") for ext in ("csv", "md")]
+            + ["tables/latency_cpu_1thread.csv"])
     assert files(out) == sorted(want)
     for stem in FIGURES:
         assert (out / "figures" / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
