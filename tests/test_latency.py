@@ -412,3 +412,10 @@ def test_plot_latency_tradeoff_and_prediction(run, tmp_path):
 def test_plot_latency_without_measurements_is_one_line(run, tmp_path):
     assert_one_line_error(run("plot", "tradeoff", "--metric", "latency", "--measurements",
                               tmp_path / "none.csv", "--out", tmp_path / "x.png"), "none.csv")
+
+
+def test_api_predict_latency():
+    lat = costmodel.predict_latency("mobilenet_v2", "macs-only", alpha=0.5, resolution=160)
+    assert lat.total_ms == pytest.approx(
+        costmodel.count("mobilenet_v2", alpha=0.5, resolution=160).totals.madds / 1e6)
+    assert sum(lat.bound_shares().values()) == pytest.approx(100)
