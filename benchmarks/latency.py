@@ -21,7 +21,12 @@ Writes (committed; the report reads them without torch):
   costmodel/measurements/cpu-here-1thread.profile.json   the profile calibrated on all of them
   costmodel/measurements/latency_benchmark.txt      this script's printed summary
 
+With --device cuda (where a CUDA GPU is present) the same study runs on it twice, eager and
+replaying CUDA graphs, and writes cuda_*.csv, cuda-here-*.profile.json and
+latency_benchmark_cuda_*.txt; without a GPU it says so in one line and exits with status 2.
+
 Run: .venv/bin/python benchmarks/latency.py [--quick] [--repeats N] [--no-write]
+                                            [--device cuda [--dtype float16] [--batch N]]
 """
 
 from __future__ import annotations
@@ -63,9 +68,29 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a small grid and few repeats (a smoke test)")
     ap.add_argument("--repeats", type=int, default=None)
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--dtype", choices=B.DTYPES, default="float32")
+    ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--no-write", action="store_true", help="print only; write no files")
     args = ap.parse_args(argv)
+    from costmodel.errors import CostmodelError
+    try:
+        B.check_device(args.device)
+    except CostmodelError as e:
+        print(f"benchmarks/latency.py: {e}", file=sys.stderr)
+        return 2
+    if args.device == "cuda":
+        for mode in ("eager", "cuda-graphs"):
+            study(args, mode)
+        return 0
+    return study(args, "eager")
+
+
+def study(args, mode: str) -> int:
     repeats = args.repeats or (3 if args.quick else 15)
+    cpu = args.device == "cpu"
+    stem = "cpu_1thread" if cpu else f"cuda_{mode.replace('-', '_')}_{args.dtype}_b{args.batch}"
+    profile_name = "cpu-here-1thread" if cpu else f"cuda-here-{mode}-{args.dtype}-b{args.batch}"
     lines = []
 
     def say(line=""):
@@ -73,107 +98,112 @@ def main(argv=None):
         lines.append(line)
 
     configs = configurations(args.quick)
-    info = B.machine("cpu", 1)
+    info = B.machine(args.device, 1)
+    where = (f"{info['cpu']} ({info['cores']} cores), 1 thread pinned" if cpu else
+             f"{info.get('gpu')}, CUDA {info.get('cuda')}, {mode}")
     started = datetime.now(timezone.utc)
-    say(f"latency benchmark, {started:%Y-%m-%d %H:%M} UTC: {info['cpu']} ({info['cores']} cores), "
-        f"1 thread pinned, batch 1, float32, eager PyTorch {info['torch']}")
+    say(f"latency benchmark, {started:%Y-%m-%d %H:%M} UTC: {where}, batch {args.batch}, "
+        f"{args.dtype}, PyTorch {info['torch']}")
     say(f"{len(configs)} configurations, 2 passes × {repeats} interleaved rounds, samples ≥ 20 ms")
     t0 = time.time()
-    rows = B.measure(configs, threads=1, batch=1, warmup=3 if args.quick else 5, repeats=repeats,
-                     min_sample_s=0.02, passes=2, pin=True,
+    rows = B.measure(configs, device=args.device, threads=1, batch=args.batch, dtype=args.dtype,
+                     warmup=3 if args.quick else 5, repeats=repeats, min_sample_s=0.02, passes=2,
+                     pin=cpu, cuda_graphs=mode == "cuda-graphs",
                      progress=lambda line: print(line, file=sys.stderr, flush=True))
     say(f"measured in {time.time() - t0:.0f} s; latencies {min(r['latency_ms'] for r in rows):.2f}"
         f"–{max(r['latency_ms'] for r in rows):.2f} ms")
 
+    dtype = args.dtype
     ms = [L.Measurement(model=r["model"], resolution=r["resolution"], latency_ms=r["latency_ms"],
-                        alpha=r["alpha"], threads=1) for r in rows]
-    L.attach_costs(ms, fused=False)
-    study = L.holdout_study(ms, fused=False, name="cpu-here-1thread")
-    held = {id(m) for m in study["rest"]}
+                        alpha=r["alpha"], threads=1, batch=args.batch) for r in rows]
+    L.attach_costs(ms, fused=False, dtype=dtype)
+    st = L.holdout_study(ms, fused=False, name=profile_name, dtype=dtype)
+    held = {id(m) for m in st["rest"]}
     rest_rows = [r for r, m in zip(rows, ms) if id(m) in held]
     ceiling_all = B.noise_ceiling(rows)
     ceiling = B.noise_ceiling(rest_rows)
-    meas = [m.latency_ms for m in study["rest"]]
-    bytes_rank = L.spearman([sum(c.bytes + c.extra_bytes for c in m.costs) for m in study["rest"]], meas)
-    ops_rank = L.spearman([sum(c.ops for c in m.costs) for m in study["rest"]], meas)
+    meas = [m.latency_ms for m in st["rest"]]
+    bytes_rank = L.spearman([sum(c.bytes + c.extra_bytes for c in m.costs) for m in st["rest"]], meas)
+    ops_rank = L.spearman([sum(c.ops for c in m.costs) for m in st["rest"]], meas)
     say()
-    say(f"calibrated on {len(study['fit'])} (a third, every third by MAdds within each model), "
-        f"predicting the other {len(study['rest'])}:")
-    say(f"  profile:      Spearman {study['spearman']:.3f}, median absolute error {study['mdape']:.1f}%")
-    say(f"  MAdds alone:  Spearman {study['madds_spearman']:.3f}, median absolute error "
-        f"{study['madds_mdape']:.1f}% (a·MAdds + b fitted on the same third)")
+    say(f"calibrated on {len(st['fit'])} (a third, every third by MAdds within each model), "
+        f"predicting the other {len(st['rest'])}:")
+    say(f"  profile:      Spearman {st['spearman']:.3f}, median absolute error {st['mdape']:.1f}%")
+    say(f"  MAdds alone:  Spearman {st['madds_spearman']:.3f}, median absolute error "
+        f"{st['madds_mdape']:.1f}% (a·MAdds + b fitted on the same third)")
     say(f"  bytes alone:  Spearman {bytes_rank:.3f}; operations alone: Spearman {ops_rank:.3f}")
     say(f"  noise ceiling (pass 1 vs pass 2, same {len(rest_rows)} configurations): Spearman "
         f"{ceiling['spearman']:.3f}, median absolute difference {ceiling['mdape']:.1f}% "
         f"(all {len(rows)}: {ceiling_all['spearman']:.3f}, {ceiling_all['mdape']:.1f}%; pass-1/pass-2 "
         f"ratio p10–p90 {ceiling_all['ratio_p10']:.2f}–{ceiling_all['ratio_p90']:.2f})")
     target = 0.97 if ceiling["spearman"] >= 0.97 else ceiling["spearman"] - 0.02
-    met_rank = study["spearman"] >= target
     say(f"  goal: Spearman ≥ {target:.3f} ({'0.97' if target == 0.97 else 'ceiling − 0.02'}) and "
-        f"median error ≤ 10%: Spearman {'met' if met_rank else 'NOT met'}, error "
-        f"{'met' if study['mdape'] <= 10 else 'NOT met'}")
-    say(f"  fitted (on the third): {study['profile'].describe()}")
+        f"median error ≤ 10%: Spearman {'met' if st['spearman'] >= target else 'NOT met'}, error "
+        f"{'met' if st['mdape'] <= 10 else 'NOT met'}")
+    say(f"  fitted (on the third): {st['profile'].describe()}")
 
-    full = L.calibrate(ms, name="cpu-here-1thread", folds=5, fused=False,
-                       source=f"benchmarks/latency.py, {started:%Y-%m-%d %H:%M} UTC, {info['cpu']}, "
-                              f"1 thread pinned, batch 1, float32, eager PyTorch {info['torch']}, "
+    full = L.calibrate(ms, name=profile_name, folds=5, fused=False, dtype=dtype,
+                       source=f"benchmarks/latency.py, {started:%Y-%m-%d %H:%M} UTC, {where}, "
+                              f"batch {args.batch}, {dtype}, PyTorch {info['torch']}, "
                               f"{len(ms)} configurations")
-    say(f"calibrated on all {full.n} (the preset cpu-here-1thread): {full.profile.describe()}")
+    say(f"calibrated on all {full.n} (the preset {profile_name}): {full.profile.describe()}")
     say(f"  5-fold cross-validation: profile Spearman {full.cv['profile']['spearman']:.3f}, "
         f"{full.cv['profile']['mdape']:.1f}%; MAdds alone {full.cv['madds']['spearman']:.3f}, "
         f"{full.cv['madds']['mdape']:.1f}%")
 
-    # V1's claim: time by layer type
-    layer_rows = B.measure_layers("mobilenet_v1", repeats=10 if args.quick else 40, threads=1)
-    groups = B.by_group(layer_rows)
-    t2 = {r["type"]: r for r in table("v1_table2")}
-    say()
-    say("V1 1.0-224, time by layer type here (leaf modules timed with hooks, 1 thread) beside "
-        "MAdds shares (exact, paper convention) and the V1 paper's Table 2:")
-    say(f"  {'type':<18}{'time %':>8}{'of modules':>12}{'MAdds %':>9}{'Table 2 MAdds %':>17}")
-    for g in groups:
-        printed = t2.get(g["group"], {}).get("madds_pct", "")
-        mod = "" if g["module_time_pct"] is None else f"{g['module_time_pct']:.1f}"
-        say(f"  {g['group']:<18}{g['time_pct']:>8.1f}{mod:>12}{g['madds_pct']:>9.2f}{printed:>17}")
-    say("  (time %: of the whole forward; of modules: of the time inside timed modules, without "
-        "the Python glue and the hooks' own cost)")
-    say("  (Table 2's 1.19% for Conv 3×3 is a likely digit swap of 1.91%; see costmodel check)")
+    groups = None
+    if cpu:                          # V1's claim: time by layer type
+        layer_rows = B.measure_layers("mobilenet_v1", repeats=10 if args.quick else 40, threads=1)
+        groups = B.by_group(layer_rows)
+        t2 = {r["type"]: r for r in table("v1_table2")}
+        say()
+        say("V1 1.0-224, time by layer type here (leaf modules timed with hooks, 1 thread) beside "
+            "MAdds shares (exact, paper convention) and the V1 paper's Table 2:")
+        say(f"  {'type':<18}{'time %':>8}{'of modules':>12}{'MAdds %':>9}{'Table 2 MAdds %':>17}")
+        for g in groups:
+            printed = t2.get(g["group"], {}).get("madds_pct", "")
+            mod = "" if g["module_time_pct"] is None else f"{g['module_time_pct']:.1f}"
+            say(f"  {g['group']:<18}{g['time_pct']:>8.1f}{mod:>12}{g['madds_pct']:>9.2f}{printed:>17}")
+        say("  (time %: of the whole forward; of modules: of the time inside timed modules, "
+            "without the Python glue and the hooks' own cost)")
+        say("  (Table 2's 1.19% for Conv 3×3 is a likely digit swap of 1.91%; see costmodel check)")
 
     if args.no_write:
         return 0
     OUT.mkdir(exist_ok=True)
-    split = {id(m): "fit" for m in study["fit"]}
-    pred = {id(m): p for m, p in zip(study["rest"], study["predicted"])}
-    pm = {id(m): p for m, p in zip(study["rest"], study["madds_predicted"])}
-    with open(OUT / "cpu_1thread.csv", "w", newline="", encoding="utf-8") as f:
+    split = {id(m): "fit" for m in st["fit"]}
+    pred = {id(m): p for m, p in zip(st["rest"], st["predicted"])}
+    pm = {id(m): p for m, p in zip(st["rest"], st["madds_predicted"])}
+    with open(OUT / f"{stem}.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["model", "alpha", "resolution", "batch", "threads", "madds", "bytes", "ops",
                     "pass1_ms", "pass2_ms", "latency_ms", "p10_ms", "p90_ms", "split",
                     "predicted_ms", "madds_predicted_ms", "full_fit_ms"])
         for r, m in zip(rows, ms):
-            w.writerow([r["model"], r["alpha"], r["resolution"], 1, 1, m.macs,
+            w.writerow([r["model"], r["alpha"], r["resolution"], args.batch, 1, m.macs,
                         sum(c.bytes + c.extra_bytes for c in m.costs), sum(c.ops for c in m.costs),
                         r["pass1_ms"], r["pass2_ms"], r["latency_ms"], r["p10_ms"], r["p90_ms"],
                         split.get(id(m), "predict"),
                         round(pred[id(m)], 4) if id(m) in pred else "",
                         round(pm[id(m)], 4) if id(m) in pm else "",
                         round(L.predict_ms(m.costs, full.profile), 4)])
-    with open(OUT / "v1_time_by_type.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=["group", "ms", "macs", "time_pct", "module_time_pct",
-                                           "madds_pct"],
-                           lineterminator="\n")
-        w.writeheader()
-        w.writerows(groups)
+    if groups is not None:
+        with open(OUT / "v1_time_by_type.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=["group", "ms", "macs", "time_pct", "module_time_pct",
+                                               "madds_pct"], lineterminator="\n")
+            w.writeheader()
+            w.writerows(groups)
     doc = full.profile.to_json()
-    doc["device"] = f"{info['cpu']}, 1 thread"
+    doc["device"] = where
     doc["fit"] = {"measurements": full.n, "folds": full.folds, "cv": full.cv,
                   "in_sample": full.in_sample}
-    (OUT / "cpu-here-1thread.profile.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False)
-                                                       + "\n", encoding="utf-8")
-    (OUT / "latency_benchmark.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (OUT / "machine.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {OUT}/cpu_1thread.csv, v1_time_by_type.csv, cpu-here-1thread.profile.json, "
-          f"latency_benchmark.txt, machine.json", file=sys.stderr)
+    (OUT / f"{profile_name}.profile.json").write_text(
+        json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    txt = "latency_benchmark.txt" if cpu else f"latency_benchmark_{stem}.txt"
+    (OUT / txt).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (OUT / ("machine.json" if cpu else f"machine_{stem}.json")).write_text(
+        json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {OUT}/{stem}.csv, {profile_name}.profile.json, {txt}", file=sys.stderr)
     return 0
 
 

@@ -29,6 +29,7 @@ import platform
 import random
 import statistics
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .errors import UsageError
@@ -158,19 +159,24 @@ def _percentile(xs, q):
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def setup_threads(threads: int, pin: bool):
-    """One intra-op thread count for torch, and (CPU) the process pinned to that many CPUs."""
+@contextmanager
+def threads_pinned(threads: int, pin: bool):
+    """Inside: ``threads`` intra-op threads for torch and (``pin``) the process pinned to that
+    many CPUs (the last ones); both restored on leaving."""
     torch = _torch()
     if isinstance(threads, bool) or not isinstance(threads, int) or threads <= 0:
         raise UsageError(f"--threads must be a whole number > 0, got {threads!r}")
+    before = torch.get_num_threads()
+    affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     torch.set_num_threads(threads)
-    pinned = None
-    if pin and hasattr(os, "sched_setaffinity"):
-        cpus = sorted(os.sched_getaffinity(0))
-        if len(cpus) >= threads:
-            pinned = cpus[-threads:]
-            os.sched_setaffinity(0, set(pinned))
-    return pinned
+    try:
+        if pin and affinity is not None and len(affinity) >= threads:
+            os.sched_setaffinity(0, set(sorted(affinity)[-threads:]))
+        yield
+    finally:
+        torch.set_num_threads(before)
+        if affinity is not None:
+            os.sched_setaffinity(0, affinity)
 
 
 def measure(configs: list[Config], *, device="cpu", threads=1, batch=1, dtype="float32",
@@ -183,7 +189,6 @@ def measure(configs: list[Config], *, device="cpu", threads=1, batch=1, dtype="f
     p10_ms, p90_ms, samples, runs_per_sample, and with several passes pass1_ms,
     pass2_ms, ... (each pass's median).
     """
-    torch = _torch()
     check_device(device)
     if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
         raise UsageError(f"--batch must be a whole number > 0, got {batch!r}")
@@ -193,7 +198,15 @@ def measure(configs: list[Config], *, device="cpu", threads=1, batch=1, dtype="f
                              f"got {v!r}")
     if cuda_graphs and device != "cuda":
         raise UsageError("--cuda-graphs needs --device cuda")
-    setup_threads(threads, pin and device == "cpu")
+    with threads_pinned(threads, pin and device == "cpu"):
+        return _measure(configs, device=device, threads=threads, batch=batch, dtype=dtype,
+                        warmup=warmup, repeats=repeats, min_sample_s=min_sample_s, passes=passes,
+                        cuda_graphs=cuda_graphs, seed=seed, progress=progress)
+
+
+def _measure(configs, *, device, threads, batch, dtype, warmup, repeats, min_sample_s, passes,
+             cuda_graphs, seed, progress):
+    torch = _torch()
     rng = random.Random(seed)
     for i, cfg in enumerate(configs):
         if progress:
@@ -264,9 +277,16 @@ def measure_layers(model: str, *, alpha=1.0, resolution=224, device="cpu", threa
     row ``(outside modules)``: the whole forward's median minus the leaf modules' sum
     (functional adds and multiplies, Python glue, the hooks' own cost).
     """
-    torch = _torch()
     check_device(device)
-    setup_threads(threads, pin and device == "cpu")
+    with threads_pinned(threads, pin and device == "cpu"):
+        return _measure_layers(model, alpha=alpha, resolution=resolution, device=device,
+                               batch=batch, dtype=dtype, warmup=warmup, repeats=repeats,
+                               kwargs=kwargs, progress=progress)
+
+
+def _measure_layers(model, *, alpha, resolution, device, batch, dtype, warmup, repeats, kwargs,
+                    progress):
+    torch = _torch()
     cfg = prepare(Config(model, alpha, resolution, kwargs), device=device, batch=batch,
                   dtype=dtype)
     records = {r.name: r for r in cfg.costing.layers}

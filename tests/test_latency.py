@@ -419,3 +419,31 @@ def test_api_predict_latency():
     assert lat.total_ms == pytest.approx(
         costmodel.count("mobilenet_v2", alpha=0.5, resolution=160).totals.madds / 1e6)
     assert sum(lat.bound_shares().values()) == pytest.approx(100)
+
+
+def test_holdout_study_on_synthetic_measurements():
+    ms = synthetic()
+    st = L.holdout_study(ms, fused=False, name="x")
+    assert len(st["fit"]) == 16 and len(st["rest"]) == 32        # a third per model
+    assert {m.model for m in st["fit"]} == {m.model for m in ms}
+    assert st["spearman"] == pytest.approx(1.0) and st["mdape"] < 1e-6
+    assert st["madds_spearman"] < 1.0                              # MAdds alone rank worse
+
+
+def test_pixel1_measurements_are_the_published_figures():
+    ms = L.pixel1_measurements()
+    assert len(ms) == 44
+    got = {(m.model, m.alpha, m.resolution): m.latency_ms for m in ms}
+    assert got[("mobilenet_v3_large", 1.0, 224)] == 51.2       # V3 paper Table 9 (preferred)
+    assert got[("mobilenet_v2", 1.4, 224)] == 138.0            # TF-slim V2 table
+    assert got[("mobilenet_v1", 1.0, 224)] == 113.0            # V2 paper Table 4
+
+
+def test_benchmark_script_on_cuda_without_a_gpu_is_one_line():
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "latency.py"), "--device", "cuda"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 2
+    assert p.stderr.strip().count("\n") == 0 and "CUDA" in p.stderr and "Traceback" not in p.stderr

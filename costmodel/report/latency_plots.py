@@ -182,7 +182,6 @@ def report_section(figure_paths, tables: Path, progress=print) -> list[str]:
     """The report's latency section (Markdown lines), its figures and tables; torch-free: it
     reads the committed measurements (``costmodel/measurements/``)."""
     from ..latency import published_latency_text
-    from .tables import render
     here = MEASUREMENTS.parent
     out = ["## Latency", ""]
     if not MEASUREMENTS.is_file():
