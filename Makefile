@@ -1,12 +1,13 @@
 # The two commands of the README. Both create .venv on a fresh machine and install what they need.
 #   make report   install costmodel and write the reports into reports/
 #   make test     install costmodel with the test and peers extras and run every test
+#   make fuzz     the property tests with five times the examples (1,100 random specs, 300 models)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 
-.PHONY: report test bench clean
+.PHONY: report test fuzz bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,9 @@ report: $(VENV)/.installed-report
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q
+
+fuzz: $(VENV)/.installed-test
+	COSTMODEL_FUZZ=5 $(PY) -m pytest -q tests/test_properties.py tests/test_fuzz.py
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/bench_count.py

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import sys
 
-import click
+try:
+    import click
 
-from costmodel.errors import CostmodelError
+    from costmodel.errors import CostmodelError
 
-from costmodel.conventions import CONVENTIONS as _CONVENTIONS
+    from costmodel.conventions import CONVENTIONS as _CONVENTIONS
+except KeyboardInterrupt:            # Ctrl-C while still importing: one line, no traceback
+    sys.stderr.write("costmodel: interrupted\n")
+    sys.exit(130)
 
 FORMATS = ("text", "csv", "markdown", "json", "latex")
 CONVENTIONS = tuple(_CONVENTIONS)
@@ -24,6 +28,12 @@ MODEL_HELP = ("MODEL is a built-in architecture (see `costmodel list`), a .toml/
 
 class Main(click.Group):
     """A click group whose errors are one line and exit status 2 (no traceback)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:        # click would print a blank line, then "Aborted!"
+            raise click.Abort() from None
 
     def main(self, args=None, prog_name=None, **extra):
         extra.pop("standalone_mode", None)
@@ -39,10 +49,19 @@ class Main(click.Group):
         except CostmodelError as e:
             click.echo(f"costmodel: error: {e}", err=True)
             sys.exit(e.exit_code)
-        except click.Abort:
-            click.echo("costmodel: aborted", err=True)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("costmodel: interrupted", err=True)
             sys.exit(130)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def writable(ctx, param, value):
+    """An --out/--data option's callback: refuse an output that cannot be written before any
+    work (missing or read-only folder, a folder in the way, a read-only file)."""
+    if value is not None:
+        from costmodel.report.io import check_writable
+        check_writable(value)
+    return value
 
 
 def emit(text: str, out: str | None):
@@ -109,6 +128,11 @@ def main():
     MODEL is a built-in architecture (see `costmodel list`), a .toml/.json spec file,
     torchvision:NAME or path/to/file.py:callable (the last two need the 'torch' extra).
     Every number names its convention (paper, pytorch, fvcore, ...) and unit (MACs or FLOPs).
+    Counts are exact integers at any size. Limits, refused in one line before any work: a
+    spec expands to at most 100,000 layers, with repeat/residual groups nested at most 64
+    deep; sweep takes at most 10,000 α × resolution points, plot sweep 2,500, plot layers
+    draws at most 2,000 layers; crosscheck and reconcile build a spec as a PyTorch model
+    only if it fits in half the memory.
 
     \b
     Examples:
@@ -145,7 +169,7 @@ def list_cmd(unit, fmt):
               help="MAdds and params per layer type with their shares (the V1 paper's Table 2).")
 @click.option("--formulas", is_flag=True, help="Add each layer's cost formula with its numbers.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Write to this file (atomically) instead of printing.")
 def table(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit, by_type,
           formulas, fmt, out):
@@ -179,9 +203,13 @@ def table(model, alpha, resolution, rho, classes, rounding, convention, kwargs, 
 @click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True)
 @click.option("--unit", type=click.Choice(["macs", "flops"]), default=None)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable)
 def sweep(model, alphas, resolutions, classes, rounding, convention, unit, fmt, out):
-    """Exact params and MAdds of MODEL over an α × resolution grid, beside the closed form."""
+    """Exact params and MAdds of MODEL over an α × resolution grid, beside the closed form.
+
+    MODEL is a built-in or a spec file (a PyTorch model has no α to sweep). At most 10,000
+    values per list and 10,000 α × resolution points.
+    """
     from costmodel.conventions import get
     from costmodel.report.tables import sweep_text
     from costmodel.sweep import parse_list, scaling_law, sweep as run_sweep
@@ -368,7 +396,7 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
               help="List every configuration without a published top-1 that fits "
                    "[default: the 10 with the most MAdds].")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Write to this file (atomically) instead of printing.")
 def fit(madds, params, families, convention, unit, show_all, fmt, out):
     """The built-in configurations within a budget, best published top-1 first.
@@ -427,9 +455,9 @@ def plot():
                    "latency_ms) [default: the committed CPU 1-thread measurements].")
 @click.option("--families", default=None,
               help="Comma list of families (v1, v2, v3) or built-in names [default: all].")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="The figure (.png, .svg or .pdf) [default: tradeoff_METRIC.png].")
-@click.option("--data", type=click.Path(dir_okay=False), default=None,
+@click.option("--data", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Also write the plotted points as CSV to this file.")
 def plot_tradeoff(metric, measurements, families, out, data):
     """Published ImageNet top-1 against exact MAdds (or params) of every MobileNet.
@@ -502,14 +530,14 @@ def plot_latency(measurements, out):
 @plot.command("layers")
 @click.argument("model")
 @model_options
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="The figure (.png, .svg or .pdf) [default: NAME_layers.png].")
 def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit, out):
     """MAdds and params of every layer of MODEL as bars colored by layer kind.
 
     Standard, depthwise, pointwise (1×1) and grouped convolutions, squeeze-excite and
     fully connected layers each have a color; beside the bars, each kind's share of
-    the total (V1: 95% of the MAdds in 1×1 convolutions).
+    the total (V1: 95% of the MAdds in 1×1 convolutions). At most 2,000 layers.
     """
     import re
 
@@ -538,14 +566,15 @@ def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kw
 @click.option("--classes", type=int, default=None, help="Classifier width [default: the spec's].")
 @click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True)
 @click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="The figure (.png, .svg or .pdf) [default: ARCH_sweep.png].")
 def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
     """Heatmaps of ARCH over α × resolution: exact MAdds, exact params and the closed form's error.
 
     ARCH is a built-in or a spec file. The published configurations are marked, with a red
     outline where a published MAdds figure differs from the exact count; the closed form
-    (MAdds ≈ A·α²ρ² + B·αρ² + C·α + D, see `costmodel table`) is printed below.
+    (MAdds ≈ A·α²ρ² + B·αρ² + C·α + D, see `costmodel table`) is printed below. At most
+    2,500 α × resolution cells.
     """
     from costmodel.report.plots import check_out, draw_sweep, sweep_grid
     from costmodel.sweep import parse_list
@@ -577,7 +606,7 @@ def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
 @click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
               help="Show every tool in MACs or FLOPs (2 per MAC) [default: each tool's own unit].")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Write to this file (atomically) instead of printing.")
 def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, unit, fmt, out):
     """Why counters disagree: each tool's total rebuilt from the engine's facts and measured.

@@ -46,7 +46,12 @@ def count(model, *, alpha: float = 1.0, resolution=None, classes: int | None = N
 
     if is_module(model) or is_model_ref(model):
         return count_module(model, resolution=resolution, convention=convention, unit=unit,
-                            kwargs=kwargs, alpha=alpha, classes=classes, channels=channels)
+                            kwargs=kwargs, alpha=alpha, classes=classes, channels=channels,
+                            rounding=rounding)
+    if kwargs:
+        raise UsageError(f"--kwargs ({', '.join(kwargs)}) applies to a torchvision:NAME or "
+                         f"file.py:callable MODEL; {model if isinstance(model, str) else 'a spec'} "
+                         f"is a spec: change the spec, or use --alpha, --classes, --resolution")
     plan = plan_for(model)
     F, shapes, res, classes = evaluate(plan, alpha=alpha, resolution=resolution,
                                        classes=classes, rounding=rounding)
@@ -56,14 +61,17 @@ def count(model, *, alpha: float = 1.0, resolution=None, classes: int | None = N
 
 def count_module(model, *, resolution=None, convention: str = "paper", unit: str | None = None,
                  kwargs: dict | None = None, alpha: float = 1.0, classes=None,
-                 channels: int = 3) -> Costing:
+                 channels: int = 3, rounding: str = "tf") -> Costing:
     """Count a PyTorch model (or a ``torchvision:``/``file.py:`` reference) by running it once."""
     from .engine import evaluate, plan_for
     from .errors import UsageError
     from .torch_bridge import extract, is_module, load_model
-    if alpha != 1.0 or classes is not None:
-        raise UsageError("alpha and classes apply to specs; a PyTorch model has its own widths "
-                         "(build it with its width argument, e.g. --kwargs width_mult=0.75)")
+    if alpha != 1.0 or classes is not None or rounding != "tf":
+        given = [n for n, v in (("alpha", alpha != 1.0), ("classes", classes is not None),
+                                ("rounding", rounding != "tf")) if v]
+        raise UsageError(f"--{', --'.join(given)} apply to specs; a PyTorch model has its own "
+                         f"widths (build it with its width argument, e.g. --kwargs "
+                         f"width_mult=0.75)")
     name = model if isinstance(model, str) else type(model).__name__
     module = model if is_module(model) else load_model(model, kwargs)
     res = 224 if resolution is None else resolution

@@ -803,7 +803,7 @@ def check_model(model, paper: str, *, alpha: float = 1.0, resolution: int = 224,
         m = count(model, resolution=resolution, kwargs=kwargs)
         name = m.name
     else:
-        m = count(model, alpha=alpha, resolution=resolution, rounding=rounding)
+        m = count(model, alpha=alpha, resolution=resolution, rounding=rounding, kwargs=kwargs)
         name = m.name
 
     def paper_costing(v):

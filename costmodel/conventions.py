@@ -380,15 +380,17 @@ def get(name: str) -> Convention:
 UNITS = ("macs", "flops")
 
 
-def unit_factor(convention_unit: str, unit: str | None) -> int:
+def unit_factor(convention_unit: str, unit: str | None, convention: str | None = None) -> int:
     """Multiplier from a convention's own unit to the unit asked for."""
     if unit is None or unit == convention_unit:
         return 1
     if unit not in UNITS:
-        raise UsageError(f"unknown unit {unit!r}: use macs or flops")
+        raise UsageError(f"--unit {unit!r}: unknown unit, use macs or flops")
     if convention_unit == "macs" and unit == "flops":
         return 2
-    raise UsageError("a count in FLOPs cannot be shown in MACs exactly")
+    who = f"--convention {convention} counts" if convention else "this count is in"
+    raise UsageError(f"--unit {unit}: {who} FLOPs, which cannot be shown in MACs exactly "
+                     f"(use --unit flops, or leave --unit out)")
 
 
 def weights_of(conv: Convention, metric: str = "madds") -> dict[str, int]:

@@ -83,7 +83,8 @@ class Costing:
         self.model_params = None
         self.convention = _conv.get(convention)
         self.unit = unit or self.convention.unit
-        self._factor = _conv.unit_factor(self.convention.unit, self.unit)
+        self._factor = _conv.unit_factor(self.convention.unit, self.unit,
+                                            self.convention.name)
         sums = F[: len(FACTS)].sum(axis=1)
         self._sums = sums
         self.totals = Totals(int(self.convention.params(Facts(sums))),

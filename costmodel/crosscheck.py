@@ -74,21 +74,25 @@ def crosscheck(model, *, alpha: float = 1.0, resolution=None, classes=None, roun
                kwargs: dict | None = None) -> CrossCheck:
     """Count ``model`` with the engine (fvcore convention) and with fvcore; compare."""
     from . import count
-    from .torch_bridge import build_from_costing, fvcore_counts, is_model_ref, is_module
+    from .torch_bridge import (build_from_costing, check_memory, fvcore_counts, is_model_ref,
+                               is_module, spec_paths)
     if is_module(model) or is_model_ref(model):
-        costing = count(model, resolution=resolution, kwargs=kwargs, convention="fvcore")
+        costing = count(model, resolution=resolution, kwargs=kwargs, convention="fvcore",
+                        alpha=alpha, classes=classes, rounding=rounding)
+        check_memory(costing, "running it on the CPU for fvcore")
         module = costing.module
         model_params = costing.model_params
         name = costing.name
     else:
         costing = count(model, alpha=alpha, resolution=resolution, classes=classes,
-                        rounding=rounding, convention="fvcore")
+                        rounding=rounding, convention="fvcore", kwargs=kwargs)
         module = build_from_costing(costing)
         model_params = sum(p.numel() for p in module.parameters())
         name = costing.name
     res = costing.resolution
     channels = costing.layers[0].input[0] if costing.layers else 3
     by_module, total, skipped = fvcore_counts(module, res, channels)
+    by_module = spec_paths(module, by_module)
     order: list[str] = []
     engine: dict[str, int] = {}
     kinds: dict[str, list[str]] = {}

@@ -91,8 +91,14 @@ class ShapeBuilder:
             return self._add_ch(("classes",) * len(POLICIES), self.spec.classes, -1, 0.0)
         if isinstance(out, tuple):                     # t × input (a V2 expansion)
             t = out[1]
-            return self._add_ch(roles, int(round(t * in_base)), cin, float(t))
-        if any(r == "squeeze" for r in roles):       # SE squeeze: base from the formula at α = 1
+            base = int(round(t * in_base))
+            if base < 1:
+                raise SpecError(f"t = {t:g} times {in_base} input channels rounds to {base} "
+                                f"channels", field="t")
+            return self._add_ch(roles, base, cin, float(t))
+        if out != 0 and "squeeze" in roles:            # an explicit squeeze: literal at α = 1
+            roles = tuple("squeeze_given" if r == "squeeze" else r for r in roles)
+        if any(r in ("squeeze", "squeeze_given") for r in roles):   # SE squeeze
             ratio = 0.25 if out == 0 else out / in_base
             base = make_divisible(in_base * ratio, 8) if out == 0 else out
             return self._add_ch(roles, base, cin, ratio)
@@ -278,7 +284,7 @@ def _finish(spec: Spec, b: ShapeBuilder, layers: list[LayerDef]) -> Plan:
         stop = start + keys.count(key)
         members = sorted_layers[start:stop]
         kind = KINDS[members[0].type]
-        static = {s: np.array([KINDS[d.type].static_value(d.L, s) for d in members], dtype=np.int64)
+        static = {s: _int_array([KINDS[d.type].static_value(d.L, s) for d in members])
                   for s in kind.static}
         g = Group(kind=kind, start=start, stop=stop, static=static,
                   cols=np.arange(start, stop, dtype=np.intp),
@@ -317,8 +323,25 @@ def _finish(spec: Spec, b: ShapeBuilder, layers: list[LayerDef]) -> Plan:
         q.__dict__.update(g.static)
         g.q = q
     plan.sorted_layers = sorted_layers
+    # The largest kernel area and the most layers of any group bound every fact (see
+    # `_fits_int64`); a static field past int64 (a kernel of 10²⁰) forces the exact path.
+    static_big = any(v.dtype == object for g in groups for v in g.static.values())
+    kernel = max([d.L["k"][0] * d.L["k"][1] for d in layers if "k" in d.L] + [1])
+    plan.fact_bound = _INT64_SAFE if static_big else kernel * max(len(layers), 1)
     _channel_steps(plan)
     return plan
+
+
+def _int_array(values: list) -> np.ndarray:
+    """int64 where every value fits, else exact Python integers (an object array)."""
+    if all(-_INT64_SAFE < v < _INT64_SAFE for v in values):
+        return np.array(values, dtype=np.int64)
+    return np.array(values, dtype=object)
+
+
+#: Every fact and every convention's sum must stay below 2⁶³; this leaves room for the
+#: conventions' small integer weights and the FLOPs factor.
+_INT64_SAFE = 2 ** 56
 
 
 def _channel_steps(plan: Plan):
@@ -362,7 +385,9 @@ def channel_values(plan: Plan, alpha: float, classes: int, policy: str) -> np.nd
             append(make_divisible(vals[ref] * ratio, 8))
         elif role == "input_round":
             append(int(round(vals[ref] * ratio)))
-        elif role == "squeeze":
+        elif role == "squeeze_given" and one:         # an explicit SE squeeze: its own width
+            append(base)
+        elif role in ("squeeze", "squeeze_given"):
             if policy == "torchvision":
                 append(make_divisible(vals[ref] // round(1 / ratio), 8))
             else:
@@ -371,7 +396,7 @@ def channel_values(plan: Plan, alpha: float, classes: int, policy: str) -> np.nd
             append(base if alpha <= 1.0 else rnd(base * alpha))
         else:  # pragma: no cover - roles are checked when the spec is parsed
             raise AssertionError(role)
-    return np.array(vals, dtype=np.int64)
+    return vals
 
 
 def size_values(plan: Plan, height: int, width: int) -> np.ndarray:
@@ -397,7 +422,7 @@ def size_values(plan: Plan, height: int, width: int) -> np.ndarray:
                 raise SpecError("the input shrinks to nothing here", file=plan.spec.where,
                                 layer=layer, field="s")
             append(out)
-    return np.array(vals, dtype=np.int64)
+    return vals
 
 
 class _Q:
@@ -426,11 +451,32 @@ def evaluate(plan: Plan, *, alpha: float = 1.0, resolution=None, classes: int | 
                 not isinstance(w, (int, np.integer)) or h <= 0 or w <= 0:
             raise UsageError(f"resolution must be > 0 whole pixels, got {resolution!r}")
         h, w = int(h), int(w)
-    channels = channel_values(plan, alpha, classes, rounding)
+    try:
+        channels = channel_values(plan, alpha, classes, rounding)
+    except OverflowError:          # a width past 10³⁰⁸ cannot be rounded as a float
+        raise UsageError(f"alpha={alpha:g} makes channel counts too large to round "
+                         f"(past 10^308)") from None
+    if channels.count(0) > 1:                  # entry 0 is the constant 0; no other may be
+        _zero_channels(plan, channels, alpha)
     F, shapes = facts_at(plan, channels, size_values(plan, h, w))
     if plan.conditional:
         shapes["active"] = _active(plan, F, channels, alpha)
     return F, shapes, (h, w), classes
+
+
+def _zero_channels(plan: Plan, channels: list, alpha: float):
+    """A layer whose width rounds to 0 channels at this α: refused, naming it."""
+    for d in plan.layers:
+        for entry, what in ((d.cout, "out"), (d.cmid, "squeeze")):
+            if entry > ShapeBuilder.ZERO and channels[entry] < 1:
+                field = {"conv": "out", "fc": "out", "se": "squeeze", "dw": "multiplier"}.get(
+                    d.type, what)
+                if d.block is not None and d.name.endswith(".expand"):
+                    field = "t" if d.block["type"] == "bottleneck" else "exp"
+                raise SpecError(f"at alpha={alpha:g} this layer has {channels[entry]} channels",
+                                file=plan.spec.where, layer=d.name, field=field)
+    raise SpecError(f"at alpha={alpha:g} a width rounds to 0 channels",  # pragma: no cover
+                    file=plan.spec.where)
 
 
 def _active(plan: Plan, F: np.ndarray, channels: np.ndarray, alpha: float) -> np.ndarray:
@@ -447,26 +493,59 @@ def _active(plan: Plan, F: np.ndarray, channels: np.ndarray, alpha: float) -> np
     return active
 
 
-def facts_at(plan: Plan, channel_table: np.ndarray, size_table: np.ndarray):
-    """The facts matrix and shapes, given every channel-table and size-table value."""
+def facts_at(plan: Plan, channel_table, size_table):
+    """The facts matrix and shapes, given every channel-table and size-table value.
+
+    int64 arrays where no fact can pass int64 (bounded cheaply from the largest channel
+    count, size and kernel); exact Python integers (object arrays) otherwise."""
+    if not _fits_int64(plan, channel_table, size_table):
+        return _facts_exact(plan, channel_table, size_table)
+    channel_table = np.array(channel_table, dtype=np.int64)
+    size_table = np.array(size_table, dtype=np.int64)
     with plan.lock:
         np.take(channel_table, plan.ch_idx, out=plan.ch_buf)     # rows: cin, cmid, cout
         np.take(size_table, plan.sp_idx, out=plan.sp_buf)        # rows: hin, win, hout, wout
-        F = _fill(plan)
+        F = _fill(plan, np.zeros((len(FACTS) + 1, len(plan.layers)), dtype=np.int64),
+                  [g.q for g in plan.groups])
         channels, sizes = plan.ch_buf.copy(), plan.sp_buf.copy()
-    shapes = {"cin": channels[0], "cmid": channels[1], "cout": channels[2],
-              "hin": sizes[0], "win": sizes[1], "hout": sizes[2], "wout": sizes[3]}
-    return F, shapes
+    return F, _shapes(channels, sizes)
 
 
-def _fill(plan: Plan) -> np.ndarray:
-    """Ask every kind for the facts of its layers (shapes already in the plan's buffers)."""
-    F = np.zeros((len(FACTS) + 1, len(plan.layers)), dtype=np.int64)
+def _fits_int64(plan: Plan, channel_table, size_table) -> bool:
+    """Whether every fact, summed over the layers, is surely below ``_INT64_SAFE``.
+
+    A fact is at most a product of two channel counts, two sizes and a kernel area
+    (weights·positions, features·outputs), so this bound is enough."""
+    c, s = int(max(channel_table)), int(max(size_table))
+    return c * c * s * s * plan.fact_bound < _INT64_SAFE
+
+
+def _facts_exact(plan: Plan, channel_table, size_table):
+    """:func:`facts_at` in exact Python integers: counts past int64, never wrapped."""
+    ch = np.array([int(v) for v in channel_table], dtype=object)[plan.ch_idx]
+    sp = np.array([int(v) for v in size_table], dtype=object)[plan.sp_idx]
+    qs = []
     for g in plan.groups:
+        q = _Q()
+        q.cin, q.cmid, q.cout = ch[:, g.start:g.stop]
+        q.hin, q.win, q.hout, q.wout = sp[:, g.start:g.stop]
+        q.__dict__.update({k: v.astype(object) for k, v in g.static.items()})
+        qs.append(q)
+    F = _fill(plan, np.zeros((len(FACTS) + 1, len(plan.layers)), dtype=object), qs)
+    return F, _shapes(ch, sp)
+
+
+def _shapes(channels, sizes) -> dict:
+    return {"cin": channels[0], "cmid": channels[1], "cout": channels[2],
+            "hin": sizes[0], "win": sizes[1], "hout": sizes[2], "wout": sizes[3]}
+
+
+def _fill(plan: Plan, F: np.ndarray, qs: list) -> np.ndarray:
+    """Ask every kind for the facts of its layers (``qs``: each group's shapes)."""
+    for g, q in zip(plan.groups, qs):
         if not g.has_facts:
             continue
         a, z = g.start, g.stop
-        q = g.q
         if g.grouped:
             _check_groups(plan, g, q)
         for key, v in g.kind.facts(q).items():

@@ -218,7 +218,13 @@ def text(v, field):
 def ratio(v, field):
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
         _fail(field, f"must be a number > 0, got {v!r}")
-    return float(v)
+    try:
+        f = float(v)
+    except OverflowError:
+        f = float("inf")
+    if f == float("inf"):
+        _fail(field, f"must be a finite number, got {v!r}")
+    return f
 
 
 #: How a PyTorch model calls an operation: as a module, or as a function inside

@@ -166,7 +166,8 @@ def reconcile(model, *, tools=None, alpha: float = 1.0, resolution=None, classes
     """
     from . import count
     from . import peers
-    from .torch_bridge import build_from_costing, is_model_ref, is_module, require_torch
+    from .torch_bridge import (build_from_costing, check_memory, is_model_ref, is_module,
+                               require_torch)
     names = list(peers.TOOLS) if tools is None else list(tools)
     for t in names:
         if t not in peers.PEERS:
@@ -174,11 +175,14 @@ def reconcile(model, *, tools=None, alpha: float = 1.0, resolution=None, classes
     if measure:
         require_torch()
     if is_module(model) or is_model_ref(model):
-        costing = count(model, resolution=resolution, kwargs=kwargs, channels=channels)
+        costing = count(model, resolution=resolution, kwargs=kwargs, channels=channels,
+                        alpha=alpha, classes=classes, rounding=rounding)
+        if measure:
+            check_memory(costing, "running it on the CPU for the counters")
         module = costing.module
     else:
         costing = count(model, alpha=alpha, resolution=resolution, classes=classes,
-                        rounding=rounding)
+                        rounding=rounding, kwargs=kwargs)
         module = build_from_costing(costing) if measure else None
     cats = categories(costing)
     paper = rebuild(costing, "paper", cats)

@@ -24,9 +24,18 @@ from .conventions import Facts, get as get_convention, unit_factor
 from .engine import channel_values, facts_at, plan_for
 from .errors import UsageError
 from .layers import FACTS
+from .limits import MAX_LIST, MAX_SWEEP_POINTS
 from .scaling import POLICIES, check_alpha, check_policy
 
 SUPERSCRIPT = {0: "", 1: "", 2: "²", 3: "³", 4: "⁴"}
+
+
+def _scaled(v, scale: float) -> str:
+    """``v / scale`` to 2 decimals with thousands separators; exact for integers past 2⁵³."""
+    if not isinstance(v, int) or abs(v) < 2 ** 53 or scale != int(scale):
+        return f"{v / scale:,.2f}"
+    cents = (abs(v) * 100 * 2 + int(scale)) // (2 * int(scale))     # round half up
+    return f"{'-' if v < 0 else ''}{cents // 100:,}.{cents % 100:02d}"
 
 
 class Poly(dict):
@@ -55,7 +64,16 @@ class Poly(dict):
         return self + (-other)
 
     def __call__(self, alpha: float, rho: float) -> float:
-        return sum(v * alpha ** a * rho ** b for (a, b), v in self.items())
+        """The value at (α, ρ): a float, or an exact integer past 2⁵³ (never an overflow)."""
+        try:
+            value = sum(v * alpha ** a * rho ** b for (a, b), v in self.items())
+            if abs(value) < 2 ** 53:
+                return value
+        except OverflowError:
+            pass
+        from fractions import Fraction
+        a, r = Fraction(alpha), Fraction(rho)
+        return round(sum(v * a ** i * r ** j for (i, j), v in self.items()))
 
     def terms(self):
         return sorted(((e, v) for e, v in self.items() if v), key=lambda t: (-t[0][0] - t[0][1], -t[0][0]))
@@ -64,7 +82,7 @@ class Poly(dict):
         parts = []
         for (a, b), v in self.terms():
             mono = ("α" + SUPERSCRIPT[a] if a else "") + ("ρ" + SUPERSCRIPT[b] if b else "")
-            parts.append(f"{v / scale:,.2f}{suffix}" + (f"·{mono}" if mono else ""))
+            parts.append(_scaled(v, scale) + suffix + (f"·{mono}" if mono else ""))
         return " + ".join(parts) or "0"
 
 
@@ -120,14 +138,14 @@ def scaling_law(arch, *, alpha: float = 1.0, classes: int | None = None, roundin
     alpha = check_alpha(alpha)
     check_policy(rounding)
     conv = get_convention(convention)
-    factor = unit_factor(conv.unit, unit)
+    factor = unit_factor(conv.unit, unit, conv.name)
     classes = plan.spec.classes if classes is None else classes
     ch_base = channel_values(plan, 1.0, classes, rounding)
-    sp_base = np.array(plan.sp_base, dtype=np.int64)
+    sp_base = list(plan.sp_base)
     ch_s, sp_s = _scales(plan, alpha, rounding)
     F1, _ = facts_at(plan, ch_base, sp_base)
-    Fa, _ = facts_at(plan, ch_base * np.where(ch_s, 2, 1), sp_base)
-    Fr, _ = facts_at(plan, ch_base, sp_base * np.where(sp_s, 2, 1))
+    Fa, _ = facts_at(plan, [2 * c if x else c for c, x in zip(ch_base, ch_s)], sp_base)
+    Fr, _ = facts_at(plan, ch_base, [2 * v if x else v for v, x in zip(sp_base, sp_s)])
     polys = []
     for row in range(len(FACTS)):
         p = Poly()
@@ -153,12 +171,17 @@ def _exponent(scaled: int, base: int) -> int:
 def law_error(law: ScalingLaw, alpha: float, resolution: int, exact_madds: int) -> float:
     """Relative error of the closed form against the exact MAdds, in percent."""
     predicted, _ = law.predict(alpha, resolution)
-    return 100.0 * (predicted - exact_madds) / exact_madds if exact_madds else 0.0
+    return 100 * (predicted - exact_madds) / exact_madds if exact_madds else 0.0
 
 
 def parse_list(text: str, kind, what: str) -> list:
-    """``"0.25,0.5,1.0"`` (or ``"0.25:1.0:0.25"`` start:stop:step, inclusive) to a list."""
+    """``"0.25,0.5,1.0"`` (or ``"0.25:1.0:0.25"`` start:stop:step, inclusive) to a list.
+
+    At most :data:`~costmodel.limits.MAX_LIST` values; counted before any is made."""
+    import math
     items = []
+    bad = UsageError(f"{what} must be a comma-separated list of numbers "
+                     f"(or start:stop:step), got {text!r}")
     try:
         for part in str(text).split(","):
             part = part.strip()
@@ -166,18 +189,32 @@ def parse_list(text: str, kind, what: str) -> list:
                 continue
             if ":" in part:
                 start, stop, step = (float(x) for x in part.split(":"))
-                if step <= 0:
+                if not (step > 0 and math.isfinite(start) and math.isfinite(stop)
+                        and math.isfinite(step)):
                     raise ValueError
+                n = (stop - start) / step + 1
+                if not math.isfinite(n) or len(items) + n > MAX_LIST:
+                    raise UsageError(f"{what} {part}: {n:,.0f} values, more than the limit of "
+                                     f"{MAX_LIST:,} (see `costmodel sweep --help`)")
                 n = int(round((stop - start) / step)) + 1
                 items += [kind(round(start + i * step, 10)) for i in range(max(n, 0))]
             else:
                 items.append(kind(part) if kind is float else int(part))
-    except ValueError:
-        raise UsageError(f"{what} must be a comma-separated list of numbers "
-                         f"(or start:stop:step), got {text!r}") from None
+                if len(items) > MAX_LIST:
+                    raise UsageError(f"{what}: more than the limit of {MAX_LIST:,} values")
+    except (ValueError, OverflowError):
+        raise bad from None
     if not items:
         raise UsageError(f"{what} is empty")
     return items
+
+
+def check_grid(alphas, resolutions, limit: int = MAX_SWEEP_POINTS, what: str = "sweep"):
+    """Refuse a grid of more than ``limit`` α × resolution points, before any count."""
+    n = len(alphas) * len(resolutions)
+    if n > limit:
+        raise UsageError(f"{what}: {len(alphas):,} α × {len(resolutions):,} resolutions = "
+                         f"{n:,} points, more than the limit of {limit:,}")
 
 
 def sweep(arch, alphas, resolutions, *, classes=None, rounding="tf", convention="paper",
@@ -187,6 +224,13 @@ def sweep(arch, alphas, resolutions, *, classes=None, rounding="tf", convention=
     Returns a list of dicts (one per grid point), in α-major order.
     """
     from . import count
+    from .torch_bridge import is_model_ref, is_module
+    if is_module(arch) or is_model_ref(arch):
+        raise UsageError(f"{arch if isinstance(arch, str) else type(arch).__name__}: a sweep "
+                         f"takes a built-in or a spec file: a PyTorch model has no width "
+                         f"multiplier α to sweep (count it at each resolution with "
+                         f"`costmodel table MODEL --resolution R`)")
+    check_grid(alphas, resolutions)
     laws = {}
     rows = []
     for a in alphas:

@@ -83,7 +83,17 @@ def parse_kwargs(text: str | None) -> dict:
 
 def load_model(ref: str, kwargs: dict | None = None):
     """An ``nn.Module`` from ``torchvision:NAME`` (always ``weights=None``) or
-    ``path/to/file.py:callable`` (a class or factory, called with ``kwargs``)."""
+    ``path/to/file.py:callable`` (a class or factory, called with ``kwargs``).
+
+    Warnings raised while the model is built (torch's "zero-element tensors") are not
+    printed: an error is one line, and a result is the count."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _load_model(ref, kwargs)
+
+
+def _load_model(ref: str, kwargs: dict | None = None):
     torch = require_torch()
     kwargs = dict(kwargs or {})
     if ref.startswith("torchvision:"):
@@ -112,6 +122,9 @@ def load_model(ref: str, kwargs: dict | None = None):
         spec.loader.exec_module(module)
     except SyntaxError as e:
         raise ModelLoadError(f"{path}:{e.lineno}: syntax error: {e.msg}") from None
+    except SystemExit as e:
+        raise ModelLoadError(f"{path}: importing it called sys.exit({e.code!r}){_where(e, file)}"
+                             ) from None
     except Exception as e:  # noqa: BLE001
         raise ModelLoadError(f"{path}: importing it failed: {_one_line(e)}"
                              f"{_where(e, file)}") from None
@@ -123,6 +136,9 @@ def load_model(ref: str, kwargs: dict | None = None):
     elif callable(factory):
         try:
             model = factory(**kwargs)
+        except SystemExit as e:
+            raise ModelLoadError(f"{ref}: calling it called sys.exit({e.code!r}){_where(e, file)}"
+                                 ) from None
         except Exception as e:  # noqa: BLE001
             raise ModelLoadError(f"{ref}: calling it raised {_one_line(e)}{_where(e, file)}") from None
     else:
@@ -220,18 +236,68 @@ def _modules():
     return torch, nn, F, act_modules, act_functions, FC, SE, Stage
 
 
+def build_memory(costing) -> int:
+    """Bytes a spec built as a PyTorch model needs to exist and to run once (float32):
+    its parameters and batch-norm buffers, and three of its largest activations."""
+    sums = costing.fact_totals()
+    values = sums["weights"] + sums["biases"] + 4 * sums["norm_channels"]
+    largest = 0
+    s = costing.shapes
+    for k in ("cin", "cout"):
+        h, w = ("hin", "win") if k == "cin" else ("hout", "wout")
+        for c, hh, ww in zip(s[k], s[h], s[w]):
+            largest = max(largest, int(c) * int(hh) * int(ww))
+    return 4 * (values + 3 * largest)
+
+
+def check_memory(costing, what: str = "building it as a PyTorch model"):
+    """Refuse, in one line and before anything is allocated, a model that cannot fit."""
+    from .limits import gib, max_build_bytes
+    need, limit = build_memory(costing), max_build_bytes()
+    if need > limit:
+        raise UsageError(f"{costing.name}: {what} needs about {gib(need)} (parameters and "
+                         f"activations, float32), more than the limit of {gib(limit)} "
+                         f"(half this machine's memory)")
+
+
+def _free_name(parent, leaf: str) -> str:
+    """``leaf``, or ``leaf_1``, ``leaf_2`` ... where ``leaf`` is taken in ``parent``: by a
+    child, or by an attribute (``forward``, ``steps``, ``training``)."""
+    name, i = leaf, 0
+    while name in parent._modules or hasattr(parent, name):
+        i += 1
+        name = f"{leaf}_{i}"
+    return name
+
+
 def build_from_costing(costing):
-    """An ``nn.Module`` with exactly the layers (and shapes) of an evaluated spec."""
+    """An ``nn.Module`` with exactly the layers (and shapes) of an evaluated spec.
+
+    Module paths are the spec's layer names; where a name is taken (a method such as
+    ``forward``, or a layer ``a`` beside a group ``a.b``) the module is ``a_1``, and the
+    model's ``costmodel_paths`` maps every spec path to its module path.  Refused in one
+    line when it would not fit in memory (:func:`check_memory`)."""
+    check_memory(costing)
     torch, nn, F, act_modules, act_functions, FC, SE, Stage = _modules()
     root = Stage()
     stages = {"": root}
+    built = {"": ""}           # a stage's spec path -> its module path
+    back = {"": ""}            # module path -> spec path
+
+    def attach(parent_path: str, leaf: str, module, path: str) -> str:
+        parent = stage_for(parent_path)
+        name = _free_name(parent, leaf)
+        parent.add_module(name, module)
+        parent.steps.append(("module", name))
+        here = f"{built[parent_path]}.{name}" if built[parent_path] else name
+        back[here] = path
+        return here
 
     def stage_for(path: str):
         if path not in stages:
             parent, _, leaf = path.rpartition(".")
             s = Stage()
-            stage_for(parent).add_module(leaf, s)
-            stage_for(parent).steps.append(("module", leaf))
+            built[path] = attach(parent, leaf, s, path)
             stages[path] = s
         return stages[path]
 
@@ -279,9 +345,31 @@ def build_from_costing(costing):
             module = nn.Dropout(L["p"])
         else:  # pragma: no cover - every kind is handled above
             raise NotImplementedError(r.type)
-        stage.add_module(leaf, module)
-        stage.steps.append(("module", leaf))
+        attach(parent, leaf, module, r.name)
+    root.costmodel_paths = back
     return root.eval()
+
+
+def spec_paths(model, by_module: dict) -> dict:
+    """``by_module`` keyed by the spec's paths where :func:`build_from_costing` renamed a
+    module (``costmodel_paths``: module path -> spec path); unchanged otherwise.  Counts
+    of two modules that stand for one spec path are added."""
+    back = getattr(model, "costmodel_paths", None)
+    if not back or all(k == v for k, v in back.items()):
+        return by_module
+
+    def spec_path(p: str) -> str:
+        head = p
+        while head not in back:
+            if "." not in head:
+                return p
+            head = head.rpartition(".")[0]
+        return back[head] + p[len(head):]
+    out: dict = {}
+    for k, v in by_module.items():
+        key = spec_path(k)
+        out[key] = out.get(key, 0) + v
+    return out
 
 
 # --------------------------------------------------------------------------- nn.Module -> spec

@@ -3,8 +3,14 @@
 Random specs (kernels 1–7, strides 1–2, groups, depthwise multipliers, SE, residual
 groups, V2 and V3 blocks, every activation, odd resolutions) are built as PyTorch
 models; fvcore's count of every module, and sum(p.numel()), must equal the engine's.
+``test_fuzz.py`` adds two more oracles (the spec's own text, torch's FlopCounterMode)
+and random PyTorch models written directly.
+
+``make test`` runs a few hundred examples; ``make fuzz`` sets ``COSTMODEL_FUZZ=5`` and
+runs five times as many (over a thousand random specs in all).
 """
 
+import os
 import warnings
 
 import pytest
@@ -23,6 +29,8 @@ from costmodel.torch_bridge import build_from_costing  # noqa: E402
 warnings.filterwarnings("ignore")
 
 ACTS = ["relu", "relu6", "hswish", "hsigmoid", "sigmoid", "none"]
+#: ``make fuzz`` multiplies every property test's examples by this
+FUZZ = int(os.environ.get("COSTMODEL_FUZZ", "1"))
 
 
 def divisors(n):
@@ -96,7 +104,7 @@ def valid(spec):
         assume(False)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80 * FUZZ, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(specs())
 def test_random_models_agree_with_fvcore(spec):
     valid(spec)
@@ -104,7 +112,7 @@ def test_random_models_agree_with_fvcore(spec):
     assert cc.agrees, (cc.mismatches, cc.engine_total, cc.fvcore_total, cc.engine_params, cc.model_params)
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40 * FUZZ, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(specs())
 def test_extracting_a_built_model_gives_back_its_costs(spec):
     valid(spec)

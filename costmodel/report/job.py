@@ -19,14 +19,18 @@ analytic (the ``fvcore`` convention included).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
+import threading
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from ..errors import UsageError
 from .tables import layer_frame, render, tradeoff_frame
 
 FIGURE_FORMATS = ("png", "svg")
@@ -236,29 +240,57 @@ def _title(arch: str) -> str:
     return load(arch).title
 
 
+@contextlib.contextmanager
+def _deferred_interrupt():
+    """Hold back Ctrl-C (SIGINT) while the block runs; yields the list of those caught.
+
+    Used for the report's folder swap: once the new report is complete, swapping it in
+    and removing the old one is not interrupted half-way (no hidden ``.old`` folder), and
+    a Ctrl-C that came during it does not report "aborted" for a report that is in place:
+    the work was done, and the run ends normally, saying so."""
+    caught: list = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run(out: str | os.PathLike = "reports", progress=print) -> Path:
     """Build the report in a temporary folder, then replace ``out`` with it."""
     start = time.perf_counter()
     out = Path(out)
     parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: is a file, not a report folder")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    except OSError as e:
+        raise UsageError(f"{out}: cannot write the report into {parent}: {e.strerror}") from None
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)            # mkdtemp's folder is private; the report is not
     try:
         build(tmp, progress)
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
-            old.rmdir()
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        with _deferred_interrupt() as interrupted:     # the swap is all or nothing
+            old = None
+            if out.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=parent))
+                old.rmdir()
+                os.replace(out, old)
+            os.replace(tmp, out)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if interrupted:
+        progress("report: Ctrl-C came while the finished report was being put in place: "
+                 "it is complete")
     n = sum(1 for p in out.rglob("*") if p.is_file())
     progress(f"report: wrote {n} files into {out}/ in {time.perf_counter() - start:.1f} s")
     return out

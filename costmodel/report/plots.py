@@ -62,9 +62,8 @@ def check_out(path, default_format: str = "png") -> tuple[Path, str]:
     if fmt not in FORMATS:
         raise UsageError(f"{path}: unknown figure format {path.suffix or '(no suffix)'!r}: "
                          f"use .png, .svg or .pdf")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"{path}: the folder {parent} does not exist")
+    from .io import check_writable
+    check_writable(path)
     return path, fmt
 
 
@@ -394,12 +393,16 @@ def kind_shares(rows: list[dict]) -> list[dict]:
         m = sum(r["madds"] for r in rows if r["kind"] == k)
         p = sum(r["params"] for r in rows if r["kind"] == k)
         out.append({"kind": k, "madds": m, "params": p,
-                    "madds %": 100.0 * m / total_m, "params %": 100.0 * p / total_p})
+                    "madds %": 100 * m / total_m, "params %": 100 * p / total_p})
     return out
 
 
 def draw_layers(costing, paths, title: str | None = None):
     """Per-layer MAdds and params as bars colored by kind, with each kind's share beside."""
+    from ..limits import MAX_PLOT_LAYERS
+    if len(costing.layers) > MAX_PLOT_LAYERS:
+        raise UsageError(f"plot layers: {costing.name} has {len(costing.layers):,} layers, more "
+                         f"than the limit of {MAX_PLOT_LAYERS:,} bars (use `costmodel table`)")
     mpl = _mpl()
     from matplotlib.patches import Patch
     from matplotlib.ticker import EngFormatter
@@ -418,8 +421,8 @@ def draw_layers(costing, paths, title: str | None = None):
         ax_s = fig.add_subplot(gs[:, 1])
         colors = [KIND_COLORS.get(r["kind"], OTHER_KIND)[0] for r in rows]
         idx = list(range(n))
-        ax_m.bar(idx, [r["madds"] for r in rows], color=colors, width=0.8, zorder=3)
-        ax_p.bar(idx, [r["params"] for r in rows], color=colors, width=0.8, zorder=3)
+        ax_m.bar(idx, [float(r["madds"]) for r in rows], color=colors, width=0.8, zorder=3)
+        ax_p.bar(idx, [float(r["params"]) for r in rows], color=colors, width=0.8, zorder=3)
         for ax, what in ((ax_m, costing.madds_label), (ax_p, costing.params_label)):
             ax.yaxis.set_major_formatter(EngFormatter(sep=""))
             ax.set_ylabel(what)
@@ -497,11 +500,13 @@ def sweep_grid(arch, alphas=None, resolutions=None, *, classes=None, rounding: s
     """
     from ..accuracy import GRIDS, published_cells
     from ..spec import load
-    from ..sweep import scaling_law, sweep
+    from ..limits import MAX_PLOT_SWEEP_POINTS
+    from ..sweep import check_grid, scaling_law, sweep
     spec = load(arch)
     g_a, g_r = GRIDS.get(spec.family, ((0.25, 0.5, 0.75, 1.0), (128, 160, 192, 224)))
     alphas = sorted(set(g_a if alphas is None else alphas))
     resolutions = sorted(set(g_r if resolutions is None else resolutions))
+    check_grid(alphas, resolutions, MAX_PLOT_SWEEP_POINTS, "plot sweep")
     rows = sweep(arch, alphas, resolutions, classes=classes, rounding=rounding,
                  convention=convention)
     cell = {(r["alpha"], r["resolution"]): r for r in rows}

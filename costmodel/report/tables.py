@@ -90,10 +90,15 @@ def render(frame: pd.DataFrame, fmt: str, *, title: str = "", totals: dict | Non
     if fmt == "text":
         out = [title] if title else []
         formatters = {c: (lambda v: f"{v:,}") for c in frame.columns
-                      if pd.api.types.is_integer_dtype(frame[c])}
+                      if pd.api.types.is_integer_dtype(frame[c])
+                      or (frame[c].dtype == object and len(frame) and all(
+                          isinstance(v, int) and not isinstance(v, bool) for v in frame[c]))}
         formatters.update({c: _float_text for c in frame.columns
                            if pd.api.types.is_float_dtype(frame[c])})
-        out.append(frame.to_string(index=False, formatters=formatters, na_rep=""))
+        if len(frame):
+            out.append(frame.to_string(index=False, formatters=formatters, na_rep=""))
+        else:                        # not pandas' "Empty DataFrame / Columns: / Index:"
+            out.append("(no rows)")
         if totals:
             out.append("total: " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
                                              for k, v in totals.items()))
@@ -106,6 +111,8 @@ def render(frame: pd.DataFrame, fmt: str, *, title: str = "", totals: dict | Non
 def _float_text(v) -> str:
     if v != v:          # NaN: an empty cell
         return ""
+    if abs(v) >= 1e15:  # past float's exact integers: not a count, show it as what it is
+        return "%.4g" % v
     return ("%.4f" % v).rstrip("0").rstrip(".")
 
 
@@ -141,7 +148,8 @@ def table_text(costing, fmt: str = "text", *, by_type: bool = False, formulas: b
         err = law_error(law, costing.alpha, costing.resolution[0], costing.totals.madds)
         predicted = law.predict(costing.alpha, costing.resolution[0])[0]
         notes.append(f"closed form: {law.text()}; at α = {costing.alpha:g}, ρ = {rho:.4g}: "
-                     f"{predicted:,.0f} ({err:+.2f}% against the exact {costing.totals.madds:,})")
+                     f"{round(predicted):,} ({err:+.2f}% against the exact "
+                     f"{costing.totals.madds:,})")
     if costing.unsupported:
         notes.append("no formula in the engine, not counted: " + ", ".join(
             f"{k} ×{v}" for k, v in sorted(costing.unsupported.items())))

@@ -47,6 +47,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..layers import KINDS, parse_fields, parse_layer, positive_int
+from ..limits import MAX_DEPTH, MAX_LAYERS
 from ..scaling import POLICIES, ROUNDINGS
 from .blocks import BLOCKS
 
@@ -123,6 +124,17 @@ def read_file(path: Path) -> dict:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise SpecError("not a text file (not UTF-8)", file=where) from None
+    try:
+        data = _decode(path, text, where)
+    except RecursionError:
+        raise SpecError(f"nested too deeply to read (groups may nest {MAX_DEPTH} deep)",
+                        file=where) from None
+    if not isinstance(data, dict):
+        raise SpecError("a spec must be a table (a JSON object) with a 'layers' list", file=where)
+    return data
+
+
+def _decode(path: Path, text: str, where: str):
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
@@ -136,8 +148,6 @@ def read_file(path: Path) -> dict:
             raise SpecError(f"not valid TOML: {e}", file=where) from None
     else:
         raise SpecError("unknown file type: use a .toml or .json spec", file=where)
-    if not isinstance(data, dict):
-        raise SpecError("a spec must be a table (a JSON object) with a 'layers' list", file=where)
     return data
 
 
@@ -179,7 +189,8 @@ def parse(data: dict, *, file: str | None = None, default_name: str = "spec") ->
     try:
         return _parse(data, file, default_name)
     except SpecError as e:
-        raise e.located(file=file) from None
+        name = data.get("name") if isinstance(data.get("name"), str) and data.get("name") else None
+        raise e.located(file=file or (f"spec {name!r}" if name else "the spec")) from None
 
 
 def _parse(data, file, default_name) -> Spec:
@@ -225,8 +236,13 @@ def _parse(data, file, default_name) -> Spec:
 
     defaults = data.get("defaults", {})
     _require(isinstance(defaults, dict), "must be a table", field="defaults")
+    every_field = set().union(*(k.fields for k in KINDS.values()),
+                              *(b["fields"] for b in BLOCKS.values()))
     for key, value in defaults.items():
-        if isinstance(value, dict):
+        if not isinstance(value, dict):
+            _require(key in every_field, "no layer or block type has this field (known: "
+                     f"{', '.join(sorted(every_field))})", field=f"defaults.{key}")
+        else:
             _require(key in KINDS or key in BLOCKS, "unknown layer or block type", field=f"defaults.{key}")
             fields = KINDS[key].fields if key in KINDS else BLOCKS[key]["fields"]
             for sub in value:
@@ -272,20 +288,28 @@ class _Walker:
         _require(name not in self.names, "the same name is used twice", layer=name, field="name")
         self.names.add(name)
 
-    def walk(self, entries: list, prefix: str):
+    def _add(self, node: Node, where: str):
+        _require(len(self.nodes) < MAX_LAYERS, f"the spec expands to more than {MAX_LAYERS:,} "
+                 f"layers (the limit)", layer=where)
+        self.nodes.append(node)
+
+    def walk(self, entries: list, prefix: str, depth: int = 0):
         for i, entry in enumerate(entries):
             where = f"#{i + 1}" if not prefix else f"{prefix}#{i + 1}"
             _require(isinstance(entry, dict), f"each layer must be a table, got {entry!r}", layer=where)
+            if "repeat" in entry or ("residual" in entry and "layers" in entry):
+                _require(depth < MAX_DEPTH, f"groups nest more than {MAX_DEPTH} deep (the limit)",
+                         layer=where, field="layers")
             if "repeat" in entry:
-                self._repeat(entry, prefix, where)
+                self._repeat(entry, prefix, where, depth + 1)
             elif "residual" in entry and "layers" in entry:
-                self._residual(entry, prefix, where)
+                self._residual(entry, prefix, where, depth + 1)
             elif "columns" in entry or "rows" in entry:
                 self._table(entry, prefix, where)
             else:
                 self._single(entry, prefix, where)
 
-    def _repeat(self, entry, prefix, where):
+    def _repeat(self, entry, prefix, where, depth):
         for key in entry:
             _require(key in ("repeat", "layers"), "a repeat group has only 'repeat' and 'layers'",
                      layer=where, field=key)
@@ -294,12 +318,14 @@ class _Walker:
             positive_int(n, "repeat")
         except SpecError as e:
             raise e.located(layer=where) from None
+        _require(n <= MAX_LAYERS, f"{n:,} repeats: a spec expands to {MAX_LAYERS:,} layers at "
+                 f"most (the limit)", layer=where, field="repeat")
         sub = entry.get("layers")
         _require(isinstance(sub, list) and sub, "must be a non-empty list", layer=where, field="layers")
         for _ in range(n):
-            self.walk(sub, prefix)
+            self.walk(sub, prefix, depth)
 
-    def _residual(self, entry, prefix, where):
+    def _residual(self, entry, prefix, where, depth):
         for key in entry:
             _require(key in ("residual", "layers", "name"),
                      "a residual group has only 'residual', 'name' and 'layers'", layer=where, field=key)
@@ -308,9 +334,9 @@ class _Walker:
         self._claim(name)
         sub = entry["layers"]
         _require(isinstance(sub, list) and sub, "must be a non-empty list", layer=name, field="layers")
-        self.nodes.append(Node("begin", "", name))
-        self.walk(sub, name + ".")
-        self.nodes.append(Node("end", "", name))
+        self._add(Node("begin", "", name), name)
+        self.walk(sub, name + ".", depth)
+        self._add(Node("end", "", name), name)
 
     def _table(self, entry, prefix, where):
         columns, rows = entry.get("columns"), entry.get("rows")
@@ -336,7 +362,7 @@ class _Walker:
             except SpecError as e:
                 raise e.located(layer=name) from None
             L["name"] = name
-            self.nodes.append(Node("layer", type_, name, L))
+            self._add(Node("layer", type_, name, L), name)
         elif type_ in BLOCKS:
             self._block(entry, type_, prefix, where)
         else:
@@ -355,6 +381,8 @@ class _Walker:
                 n = fields[repeat_key].parse(entry[repeat_key], repeat_key)
             except SpecError as e:
                 raise e.located(layer=str(given_name or where)) from None
+            _require(n <= MAX_LAYERS, f"{n:,} blocks: a spec expands to {MAX_LAYERS:,} layers at "
+                     f"most (the limit)", layer=str(given_name or where), field=repeat_key)
         for r in range(n):
             if given_name is not None and n != 1:
                 name = self._name({**entry, "name": f"{given_name}_{r}"}, type_, prefix)
@@ -369,5 +397,5 @@ class _Walker:
             except SpecError as e:
                 raise e.located(layer=name) from None
             B["name"] = name
-            self.nodes.append(Node("block", type_, name, B, repeat_index=r))
+            self._add(Node("block", type_, name, B, repeat_index=r), name)
 
