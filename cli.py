@@ -511,7 +511,7 @@ def _plot_latency_tradeoff(measurements, archs, out, data):
 @click.option("--measurements", type=click.Path(dir_okay=False), default=None,
               help="The benchmark's CSV [default: the committed CPU 1-thread measurements].")
 @click.option("--out", type=click.Path(dir_okay=False), default="latency_prediction.png",
-              show_default=True, help="The figure (.png, .svg or .pdf).")
+              show_default=True, callback=writable, help="The figure (.png, .svg or .pdf).")
 def plot_latency(measurements, out):
     """Measured latency against MAdds, and against the calibrated profile's prediction.
 
@@ -674,7 +674,7 @@ def report(out):
 @click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8"]), default=None,
               help="Bytes per element [default: the profile's].")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Write to this file (atomically) instead of printing.")
 def latency(model, profile, list_presets, resolution, alpha, classes, rounding, kwargs, rho, batch,
             dtype, fmt, out):
@@ -744,7 +744,7 @@ def latency(model, profile, list_presets, resolution, alpha, classes, rounding, 
               help="Time every leaf module of one MODEL (hooks) and map it to the engine's layers, "
                    "with time and MAdds shares by layer type.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Write to this file (atomically) instead of printing.")
 def bench(models, device, threads, batch, dtype, alphas, resolutions, kwargs, warmup, repeats,
           min_sample_ms, passes, cuda_graphs, no_pin, per_layer, fmt, out):
@@ -823,7 +823,7 @@ def bench(models, device, threads, batch, dtype, alphas, resolutions, kwargs, wa
 
 @main.command()
 @click.argument("measurements", type=click.Path(dir_okay=False))
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Write the fitted profile (JSON) to this file.")
 @click.option("--name", default=None, help="The profile's name [default: the --out file's stem].")
 @click.option("--folds", type=int, default=5, show_default=True, help="Cross-validation folds.")
@@ -852,11 +852,6 @@ def calibrate(measurements, out, name, folds, fused, dtype, source):
     import json
     from pathlib import Path
     from costmodel import latency as lat
-    if out:
-        from costmodel.report.io import write_atomic  # noqa: F401  (checks nothing yet)
-        if not Path(out).parent.is_dir() and str(Path(out).parent):
-            from costmodel.errors import UsageError
-            raise UsageError(f"{out}: the folder {Path(out).parent} does not exist")
     ms = lat.read_measurements(measurements)
     lat.attach_costs(ms, dtype=dtype, fused=fused, where=measurements)
     cal = lat.calibrate(ms, name=name or (Path(out).stem if out else "calibrated"), folds=folds,
