@@ -149,6 +149,7 @@ def main():
       costmodel plot layers mobilenet_v1 --out v1_layers.png
       costmodel report --out reports
       costmodel reconcile torchvision:mobilenet_v2
+      costmodel memory mobilenet_v2 --by-resolution --dtype fp16
     """
 
 
@@ -381,6 +382,71 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
     return 0 if result.conforms else 1
 
 
+def memory_options(f):
+    """table's model options (no convention or unit: memory is in bytes), --dtype, --batch."""
+    f = click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Batch size (activations scale with it, parameters do not).")(f)
+    f = click.option("--dtype", type=click.Choice(["fp32", "fp16", "bf16", "int8"]), default="fp32",
+                     show_default=True, help="Bytes per element: fp32 4, fp16 and bf16 2, int8 1.")(f)
+    f = click.option("--rho", type=float, default=None,
+                     help="Resolution multiplier ρ: resolution = round(ρ·224).")(f)
+    return run_options(f)
+
+
+@main.command()
+@click.argument("model")
+@memory_options
+@click.option("--by-resolution", is_flag=True,
+              help="The V2 paper's Table 3 view: max channels and memory at each spatial size "
+                   "(16-bit floats in the paper: add --dtype fp16).")
+@click.option("--measure", is_flag=True,
+              help="Also run the model on CUDA and print torch.cuda.max_memory_allocated beside "
+                   "the peak (needs torch and a CUDA device).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
+              help="Write to this file (atomically) instead of printing.")
+def memory(model, resolution, alpha, classes, rounding, kwargs, rho, dtype, batch, by_resolution,
+           measure, fmt, out):
+    """Activation and weight bytes of every layer of MODEL, and its peak inference memory.
+
+    Per layer: input, output and parameter bytes at --dtype and --batch, bytes moved
+    (parameters + inputs + output), MACs per byte, and the bytes alive while it runs; the
+    totals give the peak and the layer where it occurs (eager PyTorch lifetimes: a tensor
+    lives until its last reader, a block holds its input until it ends) and the V2 paper's
+    rule (the largest inputs + output of an operation, an inverted residual's expanded
+    tensor not materialised). Torch-free for specs.
+
+    \b
+    Examples:
+      costmodel memory mobilenet_v2
+      costmodel memory mobilenet_v2 --by-resolution --dtype fp16
+      costmodel memory mobilenet_v3_large --batch 8 --dtype fp16 --format csv --out mem.csv
+    """
+    import costmodel
+    from costmodel.memory import by_resolution as table3, memory as run_memory
+    from costmodel.report.memory import by_resolution_text, memory_text
+    from costmodel.scaling import resolution_from
+    from costmodel.torch_bridge import parse_kwargs
+    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    if measure:
+        from costmodel.memory import require_cuda
+        require_cuda()
+    c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
+                        kwargs=parse_kwargs(kwargs))
+    rep = run_memory(c, dtype=dtype, batch=batch)
+    if by_resolution:
+        text = by_resolution_text(rep, table3(c, dtype=dtype, batch=batch), fmt)
+    else:
+        text = memory_text(rep, fmt)
+    if measure:
+        from costmodel.memory import measure_cuda
+        got = measure_cuda(c, dtype=dtype, batch=batch)
+        text += (f"measured on CUDA: torch.cuda.max_memory_allocated {got:,} bytes beyond the "
+                 f"parameters; analytic peak {rep.peak.bytes:,} bytes; ratio "
+                 f"{got / rep.peak.bytes:.3f}\n")
+    emit(text, out)
+
+
 @main.command()
 @click.option("--madds", "madds", default=None, metavar="BUDGET",
               help="MAdds budget: 150M, 1.5G, 800k or 150000000 (k = 10³, M = 10⁶, G = 10⁹).")
@@ -446,10 +512,11 @@ def plot():
 
 
 @plot.command("tradeoff")
-@click.option("--metric", type=click.Choice(["madds", "params", "latency"]), default="madds",
-              show_default=True,
-              help="The x axis: exact MAdds or exact params (paper convention, log scale), or "
-                   "latency measured on this machine (--measurements).")
+@click.option("--metric", type=click.Choice(["madds", "params", "memory", "latency"]),
+              default="madds", show_default=True,
+              help="The x axis: exact MAdds or exact params (paper convention), peak inference "
+                   "memory (fp32, batch 1; see `costmodel memory`), or latency measured on this "
+                   "machine (--measurements); log scale.")
 @click.option("--measurements", type=click.Path(dir_okay=False), default=None,
               help="With --metric latency: a CSV of measured latencies (model, alpha, resolution, "
                    "latency_ms) [default: the committed CPU 1-thread measurements].")
@@ -485,7 +552,7 @@ def plot_tradeoff(metric, measurements, families, out, data):
     click.echo(f"wrote {out}", err=True)
     if data:
         from costmodel.report.tables import tradeoff_frame
-        name = "MAdds" if metric == "madds" else "params"
+        name = {"madds": "MAdds", "params": "params", "memory": "peak memory"}[metric]
         emit(tradeoff_frame(d["points"], {name: d["front"]}).to_csv(index=False), data)
 
 
@@ -555,6 +622,34 @@ def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kw
     click.echo(f"wrote {out}", err=True)
 
 
+@plot.command("memory")
+@click.argument("model")
+@memory_options
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="The figure (.png, .svg or .pdf) [default: NAME_memory.png].")
+def plot_memory(model, resolution, alpha, classes, rounding, kwargs, rho, dtype, batch, out):
+    """Memory of every layer of MODEL: the bytes alive while it runs, the peak marked.
+
+    Below: each layer's output bytes (colored by kind) and parameter bytes. The numbers are
+    `costmodel memory`'s (eager lifetimes; the V2 paper's rule in the title).
+    """
+    import re
+
+    import costmodel
+    from costmodel.memory import memory as run_memory
+    from costmodel.report.plots import check_out, draw_memory
+    from costmodel.scaling import resolution_from
+    from costmodel.torch_bridge import parse_kwargs
+    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    if out is None:
+        out = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(model).rsplit("/", 1)[-1]) + "_memory.png"
+    check_out(out)
+    c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
+                        kwargs=parse_kwargs(kwargs))
+    draw_memory(run_memory(c, dtype=dtype, batch=batch), [out])
+    click.echo(f"wrote {out}", err=True)
+
+
 @plot.command("sweep")
 @click.argument("arch")
 @click.option("--alpha", "-a", "alphas", default=None,
@@ -605,10 +700,15 @@ def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
 @run_options
 @click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
               help="Show every tool in MACs or FLOPs (2 per MAC) [default: each tool's own unit].")
+@click.option("--memory", "memory_figures", is_flag=True,
+              help="The memory figures instead: fvcore's ActivationCountAnalysis and torchinfo's "
+                   "input, forward/backward pass, params and total sizes, rebuilt and measured, "
+                   "beside the engine's peak (--tools fvcore,torchinfo narrows them).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Write to this file (atomically) instead of printing.")
-def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, unit, fmt, out):
+def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, unit, memory_figures, fmt,
+              out):
     """Why counters disagree: each tool's total rebuilt from the engine's facts and measured.
 
     A table of operation category (convolution, biases, batch norm, each activation,
@@ -619,6 +719,9 @@ def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, unit, 
     paper convention. Exits 0 when every measured total equals the rebuilt one, 1 otherwise.
     Needs the 'torch' extra; the tools come with the 'peers' extra.
     """
+    if memory_figures:
+        return _reconcile_memory(model, tools, resolution, alpha, classes, rounding, kwargs, unit,
+                                 fmt, out)
     from costmodel.peers import parse_tools
     from costmodel.reconcile import check_unit, reconcile as run_reconcile, report_text
     from costmodel.scaling import resolution_from
@@ -630,6 +733,30 @@ def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, unit, 
                         rounding=rounding, kwargs=parse_kwargs(kwargs))
     emit(report_text(rec, fmt, unit), out)
     return 0 if rec.agrees else 1
+
+
+def _reconcile_memory(model, tools, resolution, alpha, classes, rounding, kwargs, unit, fmt, out):
+    """`reconcile --memory`: the peers' memory figures rebuilt, measured, beside the peak."""
+    import costmodel
+    from costmodel.errors import UsageError
+    from costmodel.memory import reconcile_memory
+    from costmodel.report.memory import reconcile_memory_text
+    from costmodel.scaling import resolution_from
+    from costmodel.torch_bridge import parse_kwargs, require_torch
+    names = ("fvcore", "torchinfo") if tools is None else tuple(
+        t.strip() for t in tools.split(",") if t.strip())
+    bad = [t for t in names if t not in ("fvcore", "torchinfo")]
+    if bad:
+        raise UsageError(f"--memory: no memory figure of {bad[0]!r}: use fvcore, torchinfo")
+    if unit is not None:
+        raise UsageError("--unit does not apply to --memory (elements and bytes)")
+    require_torch()
+    res = resolution_from(resolution) if resolution is not None else None
+    c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
+                        kwargs=parse_kwargs(kwargs))
+    figs, rep = reconcile_memory(c, getattr(c, "module", None), tools=names)
+    emit(reconcile_memory_text(figs, rep, fmt), out)
+    return 0 if all(f.agrees is not False for f in figs) else 1
 
 
 @main.command()

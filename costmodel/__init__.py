@@ -102,5 +102,23 @@ def predict_latency(model, device="mnv4-pixel6-cpu", *, batch: int = 1, dtype: s
     return predict(c, device, batch=batch, dtype=dtype)
 
 
-__all__ = ["count", "count_module", "predict_latency", "builtin_names", "Costing", "LayerRecord", "Totals", "CostmodelError",
+def memory_of(model, *, dtype: str = "fp32", batch: int = 1, **count_options):
+    """Memory of a model: per-layer facts, totals, the eager peak and the V2 paper's rule.
+
+    ``model`` and ``count_options`` as for :func:`count` (or an evaluated Costing);
+    ``dtype`` is ``fp32``, ``fp16``, ``bf16`` or ``int8``.  Returns a
+    :class:`costmodel.memory.MemoryReport`: ``.layers`` (one
+    :class:`~costmodel.memory.LayerMemory` each: input, output and parameter elements and
+    bytes, ``bytes_moved``, ``macs``, ``intensity`` in MACs per byte, ``live_bytes``),
+    ``.peak`` (bytes, layer, live bytes per layer) and ``.paper`` (the V2 paper's rule).
+
+    >>> costmodel.memory_of("mobilenet_v2", dtype="fp16").peak.layer
+    'bottleneck1.dw'
+    """
+    from .memory import memory
+    c = model if isinstance(model, Costing) else count(model, **count_options)
+    return memory(c, dtype=dtype, batch=batch)
+
+
+__all__ = ["count", "count_module", "predict_latency", "memory_of", "builtin_names", "Costing", "LayerRecord", "Totals", "CostmodelError",
            "SpecError", "UsageError"]

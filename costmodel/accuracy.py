@@ -191,6 +191,8 @@ class Point:
     published_params: float
     published_params_text: str
     params_reproduced: bool
+    memory: int = 0             # peak inference memory, bytes (fp32, batch 1, costmodel.memory)
+    memory_reproduced: bool = True   # nothing published: no hollow marker
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -204,6 +206,7 @@ def tradeoff_points(archs=CHART_ARCHS) -> list[Point]:
     convention, the published row's classes, TF rounding).
     """
     from . import count
+    from .memory import peak
     out = []
     for (arch, alpha, res), acc in accuracies().items():
         if arch not in archs:
@@ -221,7 +224,8 @@ def tradeoff_points(archs=CHART_ARCHS) -> list[Point]:
             madds_reproduced=bool(printed_rules(madds, r.madds, r.madds_unit)),
             published_params=_value(r.params, r.params_unit),
             published_params_text=f"{r.params}{'' if r.params_unit == '1' else r.params_unit}",
-            params_reproduced=bool(printed_rules(params, r.params, r.params_unit))))
+            params_reproduced=bool(printed_rules(params, r.params, r.params_unit)),
+            memory=peak(c).bytes))
     order = {a: i for i, a in enumerate(archs)}
     out.sort(key=lambda p: (order[p.arch], -p.alpha, -p.resolution))
     return out
@@ -233,7 +237,8 @@ def pareto_front(points, metric: str = "madds") -> list:
     Strict dominance: ``q`` dominates ``p`` if ``q.cost <= p.cost`` and
     ``q.top1 >= p.top1`` with one of them strict.  Returned by increasing cost.
     """
-    cost = (lambda p: p.madds) if metric == "madds" else (lambda p: p.params)
+    def cost(p):
+        return getattr(p, metric)
     front = []
     for p in points:
         dominated = any(cost(q) <= cost(p) and q.top1 >= p.top1

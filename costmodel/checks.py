@@ -308,6 +308,8 @@ def check_row(row, counter: _Counter) -> list[CellResult]:
 def _fmt(v: int | None, unit: str) -> str:
     if v is None:
         return "—"
+    if unit == "Kb":                  # V2 Table 3: computed in bytes, printed in Kb (1,000 bytes)
+        return f"{v / 1000:,.3f} Kb"
     return f"{v / UNIT_SCALE[unit]:,.3f}{unit if unit != '1' else ''}"
 
 
@@ -412,6 +414,13 @@ def check_published(sources: list[str] | None = None) -> tuple[list[CellResult],
         results += check_row(row, counter)
     if not sources or "TF-slim-v1-code" in sources:
         results += check_tf_slim_layers()
+    from .memory_cells import check_timm_macts, check_v2_table3
+    if not sources or "timm" in sources:
+        results += check_timm_macts()
+    if not sources or "V2-paper" in sources:
+        table3, not_checked = check_v2_table3()
+        results += table3
+        skipped += not_checked
     _evidence(results)
     return results, skipped
 

@@ -601,7 +601,8 @@ class Add(Kind):
 
     type = "add"
     doc = "element-wise add (residual)"
-    fields = dict(COMMON)
+    fields = {**COMMON, "inplace": Field(False, boolean, "adds into its first operand (x += y): "
+                                                          "no new tensor")}
 
     def is_function(self, L):
         return True
@@ -619,7 +620,8 @@ class Multiply(Kind):
 
     type = "mul"
     doc = "element-wise multiply"
-    fields = dict(COMMON)
+    fields = {**COMMON, "inplace": Field(False, boolean, "multiplies into its first operand "
+                                                          "(x *= y): no new tensor")}
 
     def is_function(self, L):
         return True

@@ -603,7 +603,8 @@ def _function_record(torch, func, args, kwargs, out, owner, unique):
     if fname in ADD_FUNCTIONS or fname in MUL_FUNCTIONS:
         kind = "add" if fname in ADD_FUNCTIONS else "mul"
         return {"type": kind, "name": unique(f"{where}{kind}"), "module": owner,
-                "input": _chw(out)}
+                "input": _chw(out), "inplace": fname.endswith("_") and not fname.startswith("__")
+                or fname in ("__iadd__", "__imul__")}
     return None
 
 

@@ -26,7 +26,8 @@ def cell(results, source, label, metric, version=None, table=None):
 
 def test_every_cell_has_a_status(published):
     results, skipped = published
-    assert skipped == 14                       # GoogleNet, VGG, ShuffleNet, NasNet, MnasNet, ...
+    # GoogleNet, VGG, ShuffleNet, NasNet, MnasNet, ... rows, and V2 Table 3's 9 ShuffleNet cells
+    assert skipped == 14 + 9
     assert {r.status for r in results} <= set(STATUSES)
     counts = status_counts(results)
     assert counts["reproduced"] > 300 and counts["erratum"] == 1
@@ -154,3 +155,37 @@ def test_bad_input(run, tmp_path, args, parts):
     bad.write_text("import torch\ndef f(:\n    pass\n")
     args = [a.format(bad=bad, v1=USER_V1) for a in args]
     assert_one_line_error(run(*args), *parts)
+
+
+# --------------------------------------------------------------------------- V2 Table 3 (memory)
+
+def table3(results, arch, size, metric, version="v4"):
+    return cell(results, "V2-paper", f"{arch} {size}", metric, version=version, table="Table 3")
+
+
+def test_v2_table3_every_v1_and_v2_cell_has_a_status(published):
+    results, _ = published
+    cells = [r for r in results if r.source == "V2-paper" and r.table == "Table 3"]
+    # v4: 6 sizes × 2 metrics + max, per architecture; the other version: 112×112 (2) and max
+    assert len(cells) == 2 * (6 * 2 + 1) + 2 * 3
+    unexplained = [r.key for r in cells if r.status == "unexplained"]
+    assert unexplained == ["V2-paper Table 3 (v4): mobilenet_v1 7x7: memory Kb"]
+
+
+def test_v2_table3_mobilenet_v1_column_is_the_widest_tensor(published):
+    # Table 3 (v4): 64/1600 at 112x112 = 64·112·112 elements of 2 bytes = 1,605,632 bytes
+    results, _ = published
+    r = table3(results, "mobilenet_v1", "112x112", "memory Kb")
+    assert r.status == "reproduced" and r.computed == 64 * 112 * 112 * 2
+    for size, ch in (("56x56", 128), ("28x28", 256), ("14x14", 512), ("7x7", 1024), ("1x1", 1024)):
+        assert table3(results, "mobilenet_v1", size, "max channels").computed == ch
+
+
+def test_v2_table3_mobilenet_v2_column(published):
+    results, _ = published
+    # 16/400 at 112x112: the first layer streamed into the first block (the caption's trick)
+    assert table3(results, "mobilenet_v2", "112x112", "max channels").status == "reproduced"
+    # 32/200 at 56x56: no 32-channel tensor exists at 56x56; 32 is Table 2's c of the row reading 56²
+    r = table3(results, "mobilenet_v2", "56x56", "max channels")
+    assert r.status == "explained" and "reads 56x56" in r.rule
+    assert table3(results, "mobilenet_v2", "max", "memory Kb").computed == 16 * 112 * 112 * 2

@@ -35,6 +35,8 @@ print(json.dumps({{"code": code, "loaded": [m for m in {heavy!r} if m in sys.mod
     ["list", "--unit", "flops"],
     ["ratio", "--unit", "flops"],
     ["table", "mobilenet_v2", "--convention", "deepspeed"],
+    ["memory", "mobilenet_v2", "--dtype", "fp16", "--batch", "4"],
+    ["memory", "mobilenet_v1", "--by-resolution", "--format", "json"],
 ])
 def test_analytic_commands_stay_light(args):
     code = SCRIPT.format(root=str(ROOT), args=args, heavy=HEAVY)

@@ -233,12 +233,15 @@ METRICS = {
               "madds", "published_madds", "madds_reproduced"),
     "params": ("params", "Parameters (paper convention: weights only), millions, log scale",
                "params", "published_params", "params_reproduced"),
+    "memory": ("peak memory", "Peak inference memory (eager lifetimes, fp32, batch 1; "
+                              "costmodel memory), MB (10⁶ bytes), log scale",
+               "memory", "memory", "memory_reproduced"),
 }
 
 
 def check_metric(metric: str) -> str:
     if metric not in METRICS:
-        raise UsageError(f"--metric: unknown metric {metric!r}: use madds or params")
+        raise UsageError(f"--metric: unknown metric {metric!r}: use {', '.join(METRICS)}")
     return metric
 
 
@@ -310,10 +313,11 @@ def draw_tradeoff(data: dict, paths) -> Labels:
         handles.append(Line2D([], [], color="#444444", lw=1.0, ls="--",
                               label=f"Pareto front ({len(front)} models: none cheaper "
                                     f"and at least as accurate)"))
-        handles.append(Line2D([], [], ls="", marker="o", markerfacecolor="none",
-                              markeredgecolor="#555555", markersize=6,
-                              label=f"published {name} where the exact count differs "
-                                    f"(same top-1; joined to its exact point)"))
+        if metric != "memory":              # nothing published to differ from
+            handles.append(Line2D([], [], ls="", marker="o", markerfacecolor="none",
+                                  markeredgecolor="#555555", markersize=6,
+                                  label=f"published {name} where the exact count differs "
+                                        f"(same top-1; joined to its exact point)"))
         ax.set_xlabel(xlabel)
         ax.set_ylabel("ImageNet top-1 accuracy (%), as published")
         fams = [f.upper() for f in sorted({p.family for p in points})]
@@ -637,3 +641,71 @@ def _rect(j, i):
 def _wrap(text: str, width: int) -> str:
     import textwrap
     return "\n".join(textwrap.wrap(text, width))
+
+
+# --------------------------------------------------------------------------- memory per layer
+
+def draw_memory(rep, paths, title: str | None = None):
+    """Bytes alive while each layer runs (bars colored by kind, the peak marked), and each
+    layer's output and parameter bytes below, at the report's dtype and batch."""
+    mpl = _mpl()
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import EngFormatter
+    from ..limits import MAX_PLOT_LAYERS
+    rows = rep.layers
+    if not rows:
+        raise UsageError(f"{rep.costing.name}: no layers")
+    if len(rows) > MAX_PLOT_LAYERS:
+        raise UsageError(f"{rep.costing.name}: {len(rows):,} layers are more than the limit of "
+                         f"{MAX_PLOT_LAYERS:,} bars (use `costmodel memory`)")
+    n = len(rows)
+    width = min(16.0, max(10.0, 4.5 + 0.11 * n))
+    idx = list(range(n))
+    colors = [KIND_COLORS.get(x.kind, OTHER_KIND)[0] for x in rows]
+    with mpl.rc_context(RC):
+        fig = _figure(width, 6.8)
+        ax_a = fig.add_subplot(2, 1, 1)
+        ax_b = fig.add_subplot(2, 1, 2, sharex=ax_a)
+        ax_a.bar(idx, [x.live_bytes for x in rows], color=colors, width=0.8, zorder=3)
+        i = rep.peak.index
+        ax_a.annotate(f"peak {rep.peak.bytes / 1e6:.2f} MB\n{rep.peak.layer}",
+                      xy=(i, rep.peak.bytes), xytext=(0, 14), textcoords="offset points",
+                      ha="center", fontsize=8, fontweight="bold",
+                      arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 0.8})
+        ax_a.set_ylim(0, rep.peak.bytes * 1.25)
+        ax_b.bar([k - 0.2 for k in idx], [x.output_bytes for x in rows], color=colors, width=0.4,
+                 zorder=3)
+        ax_b.bar([k + 0.2 for k in idx], [x.param_bytes for x in rows], color="#555555", width=0.4,
+                 zorder=3)
+        for ax, what in ((ax_a, f"bytes alive ({rep.dtype})"), (ax_b, f"bytes ({rep.dtype})")):
+            ax.yaxis.set_major_formatter(EngFormatter(unit="B", sep=""))
+            ax.set_ylabel(what)
+            ax.grid(True, axis="y", color="#e6e6e6", lw=0.6, zorder=0)
+            ax.set_xlim(-0.7, n - 0.3)
+        ax_a.tick_params(axis="x", labelbottom=False)
+        fs = 7 if n <= 40 else (6 if n <= 70 else 5)
+        ax_b.set_xticks(idx)
+        ax_b.set_xticklabels([x.name for x in rows], rotation=90, fontsize=fs)
+        ax_b.set_xlabel("layer (in order)")
+        ax_a.set_title("Memory alive while each layer runs (eager lifetimes; inputs held by their "
+                       "block, batch norm folded, activations in place)", loc="left", fontsize=9)
+        ax_b.set_title("Output bytes (colored by kind) and parameter bytes (grey) per layer",
+                       loc="left", fontsize=9)
+        kinds = [k for k in dict.fromkeys(x.kind for x in rows)]
+        handles = [Patch(color=KIND_COLORS.get(k, OTHER_KIND)[0],
+                         label=KIND_COLORS.get(k, (None, k))[1]) for k in kinds]
+        handles.append(Patch(color="#555555", label="parameters"))
+        fig.legend(handles=handles, loc="outside lower center", ncols=min(5, len(handles)),
+                   fontsize=7.5, frameon=False)
+        c = rep.costing
+        res = (f"{c.resolution[0]}×{c.resolution[0]}" if c.resolution[0] == c.resolution[1]
+               else "×".join(map(str, c.resolution)))
+        settings = (f"α = {c.alpha:g}, {res}" if c.model_params is None else res)
+        t = rep.totals
+        lines = [f"{title or c.name}: memory per layer",
+                 f"{settings}, {rep.dtype}, batch {rep.batch}: peak {t['peak_bytes'] / 1e6:.2f} MB "
+                 f"at {t['peak_layer']}; parameters {t['param_bytes'] / 1e6:.2f} MB; "
+                 f"V2 paper's rule {t['paper_peak_bytes'] / 1e6:.2f} MB"]
+        fig.suptitle("\n".join(lines), fontsize=10.5, fontweight="bold")
+        save_all(fig, paths)
+    return {"peak": rep.peak.index}

@@ -311,5 +311,6 @@ def tradeoff_frame(points, fronts: dict | None = None) -> pd.DataFrame:
                      "MAdds reproduced": p.madds_reproduced, "params (paper)": p.params,
                      "published params": p.published_params_text,
                      "params reproduced": p.params_reproduced,
+                     "peak memory (bytes, fp32)": p.memory,
                      **{f"Pareto ({k})": id(p) in v for k, v in fronts.items()}})
     return pd.DataFrame(rows)
