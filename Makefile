@@ -1,7 +1,10 @@
 # The two commands of the README. Both create .venv on a fresh machine and install what they need.
 #   make report   install costmodel and write the reports into reports/
-#   make test     install costmodel with the test and peers extras and run every test
-#   make fuzz     the property tests with five times the examples (1,100 random specs, 300 models)
+#   make test     install costmodel with the test and peers extras and run the tests (a sample
+#                 of each built-in's α × resolution grid against fvcore)
+#   make fuzz     the exhaustive grids (tests marked `fuzz`: every built-in × every α ×
+#                 resolution against fvcore) and the property tests with five times the
+#                 examples (1,100 random specs, 300 models)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -28,6 +31,7 @@ test: $(VENV)/.installed-test
 	$(PY) -m pytest -q
 
 fuzz: $(VENV)/.installed-test
+	$(PY) -m pytest -q -m fuzz
 	COSTMODEL_FUZZ=5 $(PY) -m pytest -q tests/test_properties.py tests/test_fuzz.py
 
 bench: $(VENV)/.installed-test

@@ -14,7 +14,8 @@ try:
 
     from costmodel.errors import CostmodelError
 
-    from costmodel.conventions import CONVENTIONS as _CONVENTIONS
+    from costmodel.conventions import CONVENTIONS as _CONVENTIONS, UNITS
+    from costmodel.scaling import POLICIES
 except KeyboardInterrupt:            # Ctrl-C while still importing: one line, no traceback
     sys.stderr.write("costmodel: interrupted\n")
     sys.exit(130)
@@ -76,7 +77,7 @@ def emit(text: str, out: str | None):
 
 def model_options(f):
     """--alpha, --resolution/--rho, --classes, --rounding, --convention, --unit."""
-    f = click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
+    f = click.option("--unit", type=click.Choice(UNITS), default=None,
                      help="Show MAdds in MACs (one multiply-accumulate = 1) or FLOPs (= 2). "
                           "Default: the convention's own unit.")(f)
     f = click.option("--kwargs", "kwargs", default=None,
@@ -89,7 +90,7 @@ def model_options(f):
                           "fvcore, ptflops-pytorch, ptflops-aten, thop, torchinfo, torchprofile, "
                           "flopcountermode, deepspeed = that tool's rules (see `costmodel "
                           "reconcile`).")(f)
-    f = click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf",
+    f = click.option("--rounding", type=click.Choice(POLICIES), default="tf",
                      show_default=True,
                      help="How α rounds channel counts: tf = the TF-slim reference code behind the "
                           "papers' numbers; torchvision = torchvision's models.")(f)
@@ -109,7 +110,7 @@ def run_options(f):
     """--resolution, --alpha, --classes, --rounding, --kwargs: a MODEL to build or load and run."""
     f = click.option("--kwargs", "kwargs", default=None,
                      help="key=value,... for a torchvision:NAME or file.py:callable MODEL.")(f)
-    f = click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf",
+    f = click.option("--rounding", type=click.Choice(POLICIES), default="tf",
                      show_default=True, help="Width rounding (specs only).")(f)
     f = click.option("--classes", type=int, default=None, help="Classifier width (specs only).")(f)
     f = click.option("--alpha", "-a", type=float, default=1.0, show_default=True,
@@ -154,7 +155,7 @@ def main():
 
 
 @main.command("list")
-@click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
+@click.option("--unit", type=click.Choice(UNITS), default=None,
               help="MAdds in MACs (default) or FLOPs (2 per MAC).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 def list_cmd(unit, fmt):
@@ -200,9 +201,9 @@ def table(model, alpha, resolution, rho, classes, rounding, convention, kwargs, 
 @click.option("--resolution", "-r", "resolutions", default="128,160,192,224", show_default=True,
               help="Resolutions: a comma list, or start:stop:step.")
 @click.option("--classes", type=int, default=None, help="Classifier width [default: the spec's].")
-@click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True)
+@click.option("--rounding", type=click.Choice(POLICIES), default="tf", show_default=True)
 @click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True)
-@click.option("--unit", type=click.Choice(["macs", "flops"]), default=None)
+@click.option("--unit", type=click.Choice(UNITS), default=None)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable)
 def sweep(model, alphas, resolutions, classes, rounding, convention, unit, fmt, out):
@@ -236,8 +237,8 @@ def sweep(model, alphas, resolutions, classes, rounding, convention, unit, fmt, 
 @click.option("--rho", type=float, default=None,
               help="Resolution multiplier for one layer [default 0.714].")
 @click.option("--resolution", "-r", type=int, default=None, help="MODEL's input resolution.")
-@click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True)
-@click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
+@click.option("--rounding", type=click.Choice(POLICIES), default="tf", show_default=True)
+@click.option("--unit", type=click.Choice(UNITS), default=None,
               help="MAdds in MACs (default) or FLOPs (2 per MAC).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 def ratio(model, kernel, in_channels, out_channels, size, alpha, rho, resolution, rounding, unit,
@@ -268,7 +269,7 @@ def ratio(model, kernel, in_channels, out_channels, size, alpha, rho, resolution
 @main.command()
 @click.argument("model")
 @run_options
-@click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
+@click.option("--unit", type=click.Choice(UNITS), default=None,
               help="Counts in MACs (fvcore's unit, the default) or FLOPs (2 per MAC).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 def crosscheck(model, resolution, alpha, classes, rounding, kwargs, unit, fmt):
@@ -299,7 +300,7 @@ def crosscheck(model, resolution, alpha, classes, rounding, kwargs, unit, fmt):
 @click.option("--alpha", "-a", type=float, default=1.0, show_default=True,
               help="Width multiplier of the paper model (and of a spec MODEL).")
 @click.option("--resolution", "-r", type=int, default=224, show_default=True)
-@click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True,
+@click.option("--rounding", type=click.Choice(POLICIES), default="tf", show_default=True,
               help="Width rounding of the paper model at α != 1.")
 @click.option("--allow", default="", help="Known, intended deviations to accept: a comma list of "
               "classes, biases, norms, head, last, se, nonlinearity, stride, kernel, expansion, width, "
@@ -351,10 +352,7 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
         results, skipped = checks.check_published()
         shown = results
         if statuses:
-            wanted = [x.strip() for x in statuses.split(",") if x.strip()]
-            bad = [x for x in wanted if x not in checks.STATUSES]
-            if bad:
-                raise UsageError(f"unknown status {bad[0]!r}: use {', '.join(checks.STATUSES)}")
+            wanted = checks.parse_statuses(statuses)
             shown = [r for r in results if r.status in wanted]
         text = checks.published_text(shown, skipped, fmt)
         if shown is not results and fmt == "text":
@@ -368,17 +366,7 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
     allow_list = tuple(a.strip() for a in allow.split(",") if a.strip())
     result = checks.check_model(model, paper, alpha=alpha, resolution=resolution, version=version,
                                 allow=allow_list, rounding=rounding, kwargs=parse_kwargs(kwargs))
-    if fmt == "json":
-        import json
-        doc = {"model": result.model, "paper": result.paper, "version": result.version,
-               "conforms": result.conforms, "matches_version": result.matches,
-               "madds": {"model": result.madds[0], "paper": result.madds[1]},
-               "params": {"model": result.params[0], "paper": result.params[1]},
-               "deviations": [vars(d) for d in result.deviations],
-               "allowed": [vars(d) for d in result.allowed]}
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
-    else:
-        click.echo(result.text(), nl=False)
+    click.echo(result.render(fmt), nl=False)
     return 0 if result.conforms else 1
 
 
@@ -456,7 +444,7 @@ def memory(model, resolution, alpha, classes, rounding, kwargs, rho, dtype, batc
               help="Comma list of families (v1, v2, v3) or built-in names [default: every built-in].")
 @click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True,
               help="What the budget counts (see `costmodel table --help`).")
-@click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
+@click.option("--unit", type=click.Choice(UNITS), default=None,
               help="The MAdds budget in MACs or FLOPs [default: the convention's unit, MACs].")
 @click.option("--all", "show_all", is_flag=True,
               help="List every configuration without a published top-1 that fits "
@@ -482,14 +470,12 @@ def fit(madds, params, families, convention, unit, show_all, fmt, out):
     """
     from costmodel.accuracy import parse_families
     from costmodel.conventions import get
-    from costmodel.fit import candidates, cheapest, parse_budget, shorten, within
+    from costmodel.fit import candidates, check_budget, cheapest, parse_budget, shorten, within
     from costmodel.report.tables import fit_text
     m = parse_budget(madds, "--madds") if madds is not None else None
     p = parse_budget(params, "--params") if params is not None else None
     archs = parse_families(families, "--families")
-    if m is None and p is None:
-        from costmodel.errors import UsageError
-        raise UsageError("give a budget: --madds (e.g. 150M) and/or --params (e.g. 2M)")
+    check_budget(m, p)
     cands = candidates(archs, convention=convention, unit=unit)
     found, left_out = shorten(within(cands, m, p), None if show_all else 10)
     emit(fit_text(found, fmt, madds=m, params=p, archs=archs, total=len(cands),
@@ -606,15 +592,13 @@ def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kw
     fully connected layers each have a color; beside the bars, each kind's share of
     the total (V1: 95% of the MAdds in 1×1 convolutions). At most 2,000 layers.
     """
-    import re
-
     import costmodel
-    from costmodel.report.plots import check_out, draw_layers
+    from costmodel.report.plots import check_out, default_out, draw_layers
     from costmodel.scaling import resolution_from
     from costmodel.torch_bridge import parse_kwargs
     res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
     if out is None:
-        out = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(model).rsplit("/", 1)[-1]) + "_layers.png"
+        out = default_out(model, "layers")
     check_out(out)
     c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
                         convention=convention, unit=unit, kwargs=parse_kwargs(kwargs))
@@ -659,7 +643,7 @@ def plot_memory(model, resolution, alpha, classes, rounding, kwargs, rho, dtype,
               help="Resolutions: a comma list or start:stop:step [default: the family's published "
                    "resolutions].")
 @click.option("--classes", type=int, default=None, help="Classifier width [default: the spec's].")
-@click.option("--rounding", type=click.Choice(["tf", "torchvision"]), default="tf", show_default=True)
+@click.option("--rounding", type=click.Choice(POLICIES), default="tf", show_default=True)
 @click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="The figure (.png, .svg or .pdf) [default: ARCH_sweep.png].")
@@ -671,7 +655,7 @@ def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
     (MAdds ≈ A·α²ρ² + B·αρ² + C·α + D, see `costmodel table`) is printed below. At most
     2,500 α × resolution cells.
     """
-    from costmodel.report.plots import check_out, draw_sweep, sweep_grid
+    from costmodel.report.plots import check_out, default_out, draw_sweep, sweep_grid
     from costmodel.sweep import parse_list
     from costmodel.torch_bridge import is_model_ref
     if is_model_ref(arch):
@@ -681,8 +665,7 @@ def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
     a_list = parse_list(alphas, float, "--alpha") if alphas is not None else None
     r_list = parse_list(resolutions, int, "--resolution") if resolutions is not None else None
     if out is None:
-        import re
-        out = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(arch).rsplit("/", 1)[-1]) + "_sweep.png"
+        out = default_out(arch, "sweep")
     check_out(out)
     grid = sweep_grid(arch, a_list, r_list, classes=classes, rounding=rounding,
                       convention=convention)
@@ -698,7 +681,7 @@ def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
               help="Comma-separated tools [default: all]: fvcore, ptflops-pytorch, ptflops-aten, "
                    "thop, torchinfo, torchprofile, flopcountermode, deepspeed.")
 @run_options
-@click.option("--unit", type=click.Choice(["macs", "flops"]), default=None,
+@click.option("--unit", type=click.Choice(UNITS), default=None,
               help="Show every tool in MACs or FLOPs (2 per MAC) [default: each tool's own unit].")
 @click.option("--memory", "memory_figures", is_flag=True,
               help="The memory figures instead: fvcore's ActivationCountAnalysis and torchinfo's "

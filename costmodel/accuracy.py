@@ -3,7 +3,7 @@
 One published top-1 per model configuration (architecture, α, resolution): the
 published record (``costmodel.published``) often gives several for the same
 model (the TF-slim checkpoint tables, the papers' tables, several versions), so
-:data:`ACCURACY_SOURCES` says which source is preferred.  The cost of each
+:func:`accuracy_sources` says which source is preferred.  The cost of each
 configuration is the engine's exact count in the ``paper`` convention at the
 published row's classifier width (1001 classes for the TF-slim checkpoints,
 1000 for the papers) with TF rounding; the printed figure is kept beside it,
@@ -20,48 +20,22 @@ from decimal import Decimal
 from functools import lru_cache
 
 from .errors import UsageError
-from .published import UNIT_SCALE, printed_rules, rows as published_rows
+from .published import UNIT_SCALE, preferences, printed_rules, rows as published_rows
 
-#: Where a configuration's top-1 comes from, most preferred first:
-#: (source, table, version, short name for captions).  The TF-slim checkpoint
-#: tables cover V1's 16 and V2's 22 α × resolution models with one training
-#: recipe each; the V3 paper's Table 9 (latest version) covers V3's α and
-#: resolution variants, Table 3 its headline models, and TF-slim's V3 table the
-#: minimalistic models (float checkpoints; its 8-bit rows are other models).
-#: The V1 and V2 papers' tables come last: they add the V1 paper's Conv and
-#: Shallow MobileNets (Tables 4 and 5) and otherwise repeat grid points.
-ACCURACY_SOURCES = (
-    ("TF-slim-v1", "checkpoint table", "2018_02_22", "TF-slim V1 checkpoints (2018_02_22)"),
-    ("TF-slim-v2-v3", "MobileNetV2 table", "0ba83cf0", "TF-slim V2 checkpoints"),
-    ("V3-paper", "Table 9", "final", "V3 paper Table 9"),
-    ("V3-paper", "Table 3", "final", "V3 paper Table 3"),
-    ("TF-slim-v2-v3", "MobileNetV3 table", "0ba83cf0", "TF-slim V3 checkpoints (float)"),
-    ("V1-paper", "Table 4", "", "V1 paper Table 4"),
-    ("V1-paper", "Table 5", "", "V1 paper Table 5"),
-    ("V1-paper", "Table 6", "", "V1 paper Table 6"),
-    ("V1-paper", "Table 7", "", "V1 paper Table 7"),
-    ("V1-paper", "Table 9", "", "V1 paper Table 9"),
-    ("V2-paper", "Table 4", "v4", "V2 paper Table 4"),
-)
 IMAGENET_CLASSES = (1000, 1001)
 
-#: The trade-off chart's architectures: the α × resolution families and the
-#: minimalistic V3 models.  The V1 paper's Conv and Shallow MobileNets (single
-#: ablation points, the first at 4.9G MAdds) are in ``costmodel fit`` and the
-#: report's summary table, not on the chart.
-CHART_ARCHS = ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small",
-               "mobilenet_v3_large_minimalistic", "mobilenet_v3_small_minimalistic")
 
-#: The α × resolution grid of each family: the published checkpoints' values
-#: (TF-slim V1, TF-slim V2, V3 paper Table 9).  ``costmodel fit`` and the sweep
-#: heatmaps consider every point of the grid of the architecture's family.
-GRIDS = {
-    "v1": ((0.25, 0.5, 0.75, 1.0), (128, 160, 192, 224)),
-    "v2": ((0.35, 0.5, 0.75, 1.0, 1.3, 1.4), (96, 128, 160, 192, 224)),
-    "v3": ((0.35, 0.5, 0.75, 1.0, 1.25), (96, 128, 160, 192, 224, 256)),
-}
+def accuracy_sources() -> tuple[tuple[str, str, str, str], ...]:
+    """Where a configuration's top-1 comes from, most preferred first: (source, table,
+    version, short name for captions), from ``costmodel/published/preferences.csv``."""
+    return tuple((r["source"], r["table"], r["version"], r["name"])
+                 for r in preferences("accuracy"))
 
-FAMILY_TITLES = {"v1": "MobileNetV1", "v2": "MobileNetV2", "v3": "MobileNetV3"}
+
+def chart_archs() -> tuple[str, ...]:
+    """The trade-off chart's architectures (the built-ins with a ``chart.order``)."""
+    from .families import chart_archs as archs
+    return archs()
 
 
 def _is_8bit(row) -> bool:
@@ -74,7 +48,7 @@ def _value(printed: str, unit: str) -> float:
 
 @lru_cache(maxsize=None)
 def families() -> dict[str, tuple[str, ...]]:
-    """Family name ("v1", "v2", "v3") -> its built-in architectures, from the specs."""
+    """Family name -> its built-in architectures, from the specs (costmodel.families)."""
     from .spec import builtin_names, load
     out: dict[str, list[str]] = {}
     for name in builtin_names():
@@ -133,8 +107,9 @@ class Accuracy:
 
 @lru_cache(maxsize=None)
 def accuracies() -> dict[tuple[str, float, int], Accuracy]:
-    """(arch, α, resolution) -> the preferred published ImageNet top-1 (see ACCURACY_SOURCES)."""
-    rank = {s[:3]: i for i, s in enumerate(ACCURACY_SOURCES)}
+    """(arch, α, resolution) -> the preferred published ImageNet top-1 (see accuracy_sources)."""
+    sources = accuracy_sources()
+    rank = {s[:3]: i for i, s in enumerate(sources)}
     best: dict[tuple[str, float, int], tuple[int, object]] = {}
     for r in published_rows():
         key3 = (r.source, r.table, r.version)
@@ -147,20 +122,15 @@ def accuracies() -> dict[tuple[str, float, int], Accuracy]:
     out = {}
     for key, (i, r) in sorted(best.items(), key=lambda kv: (kv[0][0], -kv[0][1], -kv[0][2])):
         out[key] = Accuracy(r.arch, float(r.alpha), int(r.resolution), int(r.classes), r.top1,
-                            r.top5, ACCURACY_SOURCES[i][3], r)
+                            r.top5, sources[i][3], r)
     return out
 
 
 def short_label(arch: str, alpha: float, resolution: int) -> str:
-    """The chart's point label: ``0.75/160``; V3 prefixed ``L``/``S`` (``Lmin`` minimalistic)."""
-    prefix = ""
-    if "v3_large" in arch:
-        prefix = "L "
-    elif "v3_small" in arch:
-        prefix = "S "
-    if "minimalistic" in arch:
-        prefix = prefix.strip() + "min "
-    return f"{prefix}{alpha_text(alpha)}/{resolution}"
+    """The chart's point label: ``0.75/160``, after the architecture's ``chart.label``
+    (``L 0.75/160`` for V3-Large, ``Lmin`` for its minimalistic model)."""
+    from .families import chart
+    return f"{chart(arch).label}{alpha_text(alpha)}/{resolution}"
 
 
 def alpha_text(alpha: float) -> str:
@@ -198,15 +168,17 @@ class Point:
         return asdict(self)
 
 
-def tradeoff_points(archs=CHART_ARCHS) -> list[Point]:
+def tradeoff_points(archs=None) -> list[Point]:
     """The trade-off chart's points: every configuration of ``archs`` with a published top-1.
 
     One point per (arch, α, resolution), its accuracy from the preferred source
-    (:data:`ACCURACY_SOURCES`), its cost counted by the engine (paper
-    convention, the published row's classes, TF rounding).
+    (:func:`accuracy_sources`), its cost counted by the engine (paper
+    convention, the published row's classes, TF rounding); ``archs`` defaults to
+    :func:`chart_archs`.
     """
     from . import count
     from .memory import peak
+    archs = chart_archs() if archs is None else archs
     out = []
     for (arch, alpha, res), acc in accuracies().items():
         if arch not in archs:
@@ -252,16 +224,19 @@ def pareto_front(points, metric: str = "madds") -> list:
 def sources_used(points) -> list[str]:
     """The short names of the accuracy sources behind ``points``, in preference order."""
     used = {p.source for p in points}
-    return [s[3] for s in ACCURACY_SOURCES if s[3] in used]
+    return [s[3] for s in accuracy_sources() if s[3] in used]
 
 
-#: Published MAdds figures that are in the paper convention (conv + FC MACs) for
-#: the models the built-ins describe: the papers (the V3 paper's latest version,
-#: whose V3-Small is the built-in's; earlier versions printed an older Small),
-#: the TF-slim checkpoint tables and torchvision's ``_ops``.  timm's figures are
-#: fvcore counts of timm's own models, so they are not compared here.
-COST_SOURCES = {"V1-paper": None, "V2-paper": None, "V3-paper": ("final",),
-                "TF-slim-v1": None, "TF-slim-v2-v3": None, "torchvision": None}
+def cost_sources() -> dict[str, tuple[str, ...]]:
+    """Published MAdds figures in the paper convention (conv + FC MACs) for the models the
+    built-ins describe: source -> its versions that count (empty: every version), from
+    ``costmodel/published/preferences.csv`` (the papers, the V3 paper's latest version only,
+    the TF-slim checkpoint tables, torchvision's ``_ops``; timm's figures are fvcore counts of
+    timm's own models)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for r in preferences("cost"):
+        out[r["source"]] = out.get(r["source"], ()) + ((r["version"],) if r["version"] else ())
+    return out
 
 
 @dataclass(frozen=True)
@@ -293,9 +268,10 @@ def published_cells(arch: str) -> dict[tuple[float, int], PublishedCell]:
     row's classes."""
     from . import count
     found: dict[tuple[float, int], list] = {}
+    cost = cost_sources()
     for r in published_rows():
-        versions = COST_SOURCES.get(r.source, ())
-        if (r.source not in COST_SOURCES or (versions and r.version not in versions)
+        versions = cost.get(r.source, ())
+        if (r.source not in cost or (versions and r.version not in versions)
                 or r.arch != arch or not r.madds or r.alpha is None or r.resolution is None
                 or r.classes not in IMAGENET_CLASSES):
             continue

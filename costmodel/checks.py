@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from . import conventions as _conv
@@ -47,30 +48,31 @@ from .spec import variant_names
 
 STATUSES = ("reproduced", "explained", "erratum", "unexplained")
 
-# What each source itself counts (its "own" convention and model): a cell reproduced with
-# these is `reproduced`, with anything else `explained`.  TF-slim's MobileNetV1 README counts
-# the checkpoint's variables (batch norm without γ: 3 per channel).
-PRIMARY = {
-    "V1-paper": {"madds": "paper", "params": "paper", "rounding": "tf"},
-    "V2-paper": {"madds": "paper", "params": "paper", "rounding": "tf"},
-    "V3-paper": {"madds": "paper", "params": "paper", "rounding": "tf"},
-    "TF-slim-v1": {"madds": "paper", "params": "slim-v1", "rounding": "tf"},
-    "TF-slim-v1-code": {"madds": "paper", "params": "paper", "rounding": "tf"},
-    "TF-slim-v2-v3": {"madds": "paper", "params": "paper", "rounding": "tf"},
-    "torchvision": {"madds": "paper", "params": "pytorch", "rounding": "torchvision"},
-    "timm": {"madds": "fvcore", "params": "pytorch", "rounding": "torchvision"},
-}
-# The conventions a source could have used: the papers and TF-slim predate the PyTorch
-# counters, so only the TF-side counts are tried for them; torchvision's metadata was
-# measured with a dispatch counter of conv + linear MACs; timm measures with fvcore (or
-# DeepSpeed's profiler when it is installed).
-TF_SIDE = {"madds": ("paper",), "params": ("paper", "pytorch", "slim-v1", "keras")}
-ALLOWED = {
-    "V1-paper": TF_SIDE, "V2-paper": TF_SIDE, "V3-paper": TF_SIDE, "TF-slim-v1": TF_SIDE,
-    "TF-slim-v1-code": TF_SIDE, "TF-slim-v2-v3": TF_SIDE,
-    "torchvision": {"madds": ("paper",), "params": ("pytorch",)},
-    "timm": {"madds": ("fvcore", "deepspeed"), "params": ("pytorch",)},
-}
+def source_policy(source: str) -> dict:
+    """What a source itself counts and what it could have counted, from ``sources.csv``:
+    ``{"madds": its own MAdds convention, "params": its own params convention, "rounding":
+    its width rounding, "allowed": {"madds": (...), "params": (...)}}``.  A cell reproduced
+    with the source's own rules is `reproduced`, with another allowed convention `explained`
+    (the papers and TF-slim predate the PyTorch counters, so only TF-side counts are allowed
+    for them; torchvision's metadata was measured with a dispatch counter of conv + linear
+    MACs; timm measures with fvcore, or DeepSpeed's profiler when it is installed).  A source
+    ``sources.csv`` does not list is an error, never another source's rules."""
+    policies = _source_policies()
+    if source not in policies:
+        raise UsageError(f"published source {source!r} is not in costmodel/published/sources.csv "
+                         f"(known: {', '.join(policies)})")
+    return policies[source]
+
+
+@lru_cache(maxsize=None)
+def _source_policies() -> dict[str, dict]:
+    return {r["source"]: {"madds": r["madds_convention"], "params": r["params_convention"],
+                          "rounding": r["rounding"],
+                          "allowed": {"madds": tuple(r["madds_conventions"].split()),
+                                      "params": tuple(r["params_conventions"].split())}}
+            for r in table("sources")}
+
+
 # A paper version's own architecture: rows of that version are checked against it first.
 VERSION_VARIANT = {("V3-paper", "mid", "mobilenet_v3_small"): "mobilenet_v3_small@mid",
                    ("V3-paper", "v1", "mobilenet_v3_large"): "mobilenet_v3_large@v1",
@@ -219,12 +221,12 @@ def _nearest(value: int, printed: str, unit: str) -> float:
 
 def check_row(row, counter: _Counter) -> list[CellResult]:
     """Search the rules for one published row's MAdds and params cells."""
-    primary = PRIMARY.get(row.source, PRIMARY["V1-paper"])
+    primary = source_policy(row.source)
     base, setups = _setups(row, primary["rounding"])
     cells = [(m, p, u) for m, p, u in (("MAdds", row.madds, row.madds_unit),
                                        ("params", row.params, row.params_unit)) if p]
     metric_key = {"MAdds": "madds", "params": "params"}
-    allowed = ALLOWED.get(row.source, TF_SIDE)
+    allowed = primary["allowed"]
     convs = {m: _conventions(metric_key[m], primary[metric_key[m]], allowed[metric_key[m]])
              for m, _, _ in cells}
     alpha, res = row.alpha, row.resolution
@@ -427,6 +429,15 @@ def check_published(sources: list[str] | None = None) -> tuple[list[CellResult],
 
 def status_counts(results: list[CellResult]) -> dict[str, int]:
     return {s: sum(r.status == s for r in results) for s in STATUSES}
+
+
+def parse_statuses(text: str) -> list[str]:
+    """``--status``'s comma list; an unknown status is a one-line error."""
+    wanted = [x.strip() for x in text.split(",") if x.strip()]
+    bad = [x for x in wanted if x not in STATUSES]
+    if bad:
+        raise UsageError(f"unknown status {bad[0]!r}: use {', '.join(STATUSES)}")
+    return wanted
 
 
 def summary_line(results: list[CellResult], skipped: int = 0) -> str:
@@ -633,12 +644,9 @@ class Deviation:
 DEVIATION_KINDS = ("blocks", "stem", "kernel", "stride", "expansion", "width", "se", "nonlinearity",
                    "residual", "last", "head", "classes", "biases", "norms")
 
-_ACT_NAMES = {"relu": "ReLU", "relu6": "ReLU6", "hswish": "h-swish", "hsigmoid": "h-sigmoid",
-              "sigmoid": "sigmoid", "none": "none"}
-
-
 def _act(a: str) -> str:
-    return _ACT_NAMES.get(a, a)
+    from .reconcile import ACT_NAMES
+    return ACT_NAMES.get(a, a)
 
 
 def compare(model: Architecture, paper: Architecture) -> list[Deviation]:
@@ -780,6 +788,21 @@ class ModelCheck:
         lines.append("conforms" + (f" (allowing {len(self.allowed)} named deviation(s))" if self.allowed else "")
                      if self.conforms else f"does not conform: {len(self.deviations)} deviation(s)")
         return "\n".join(lines) + "\n"
+
+    def as_dict(self) -> dict:
+        return {"model": self.model, "paper": self.paper, "version": self.version,
+                "conforms": self.conforms, "matches_version": self.matches,
+                "madds": {"model": self.madds[0], "paper": self.madds[1]},
+                "params": {"model": self.params[0], "paper": self.params[1]},
+                "deviations": [vars(d) for d in self.deviations],
+                "allowed": [vars(d) for d in self.allowed]}
+
+    def render(self, fmt: str = "text") -> str:
+        """``json``: :meth:`as_dict` as JSON; every other format: the text."""
+        if fmt == "json":
+            import json
+            return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
+        return self.text()
 
 
 def paper_versions(arch: str) -> list[str]:

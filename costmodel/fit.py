@@ -1,7 +1,7 @@
 """``costmodel fit``: the built-in configurations within a MAdds (and params) budget.
 
 A *configuration* is a built-in architecture at one (α, resolution): every point
-of its family's published α × resolution grid (:data:`costmodel.accuracy.GRIDS`)
+of its family's published α × resolution grid (the ``family`` table of its spec)
 and every configuration with a published top-1.  Each is counted exactly
 (TF rounding; the published row's classes where an accuracy is published,
 otherwise the spec's 1000) in the chosen convention; those within the budget
@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 
-from .accuracy import GRIDS, accuracies, family_of
+from .accuracy import accuracies, family_of
 from .errors import UsageError
 
 SUFFIXES = {"": 1, "k": 10 ** 3, "m": 10 ** 6, "g": 10 ** 9}
@@ -53,11 +53,12 @@ def budget_text(value: int) -> str:
 
 def configurations(archs) -> list[tuple[str, float, int]]:
     """Every (arch, α, resolution) ``fit`` considers for the given built-ins, sorted."""
+    from .families import grid_of
     from .spec import load
     out = set()
     for arch in archs:
-        fam = load(arch).family
-        alphas, resolutions = GRIDS.get(fam, ((1.0,), (224,)))
+        spec = load(arch)
+        alphas, resolutions = grid_of(spec) or ((1.0,), (spec.input[1],))
         out.update((arch, a, r) for a in alphas for r in resolutions)
     out.update(k for k in accuracies() if k[0] in archs)
     return sorted(out, key=lambda k: (k[0], -k[1], -k[2]))
@@ -116,11 +117,16 @@ def within(cands, madds: int | None = None, params: int | None = None) -> list[C
                  if (madds is None or c.madds <= madds) and (params is None or c.params <= params)])
 
 
+def check_budget(madds: int | None, params: int | None):
+    """At least one budget is given (else a one-line error)."""
+    if madds is None and params is None:
+        raise UsageError("give a budget: --madds (e.g. 150M) and/or --params (e.g. 2M)")
+
+
 def fit(madds: int | None = None, params: int | None = None, archs=None, *,
         convention: str = "paper", unit: str | None = None) -> list[Candidate]:
     """The built-in configurations within the budget, best published top-1 first."""
-    if madds is None and params is None:
-        raise UsageError("give a budget: --madds (e.g. 150M) and/or --params (e.g. 2M)")
+    check_budget(madds, params)
     return within(candidates(archs, convention=convention, unit=unit), madds, params)
 
 

@@ -38,8 +38,6 @@ Resolution: ``--resolution R`` sets the input size directly; ``--rho ρ`` sets
 
 from __future__ import annotations
 
-import numpy as np
-
 from .errors import UsageError
 
 POLICIES = ("tf", "torchvision")
@@ -67,20 +65,6 @@ def slim_v1_depth(v: float, min_depth: int = 8) -> int:
     return max(int(v), min_depth)
 
 
-def make_divisible_array(v: np.ndarray, divisor: int = 8) -> np.ndarray:
-    """:func:`make_divisible` over a float array (same IEEE arithmetic, same result)."""
-    # floor((v + d/2) / d) is int(v + d/2) // d for v > 0; dividing by a power of two is exact.
-    new_v = np.maximum(divisor, np.floor((v + divisor / 2) / divisor) * divisor)
-    new_v += divisor * (new_v < 0.9 * v)
-    return new_v.astype(np.int64)
-
-
-def slim_v1_array(v: np.ndarray, min_depth: int = 8) -> np.ndarray:
-    """:func:`slim_v1_depth` over a float array."""
-    return np.maximum(v.astype(np.int64), min_depth)
-
-
-ROUNDING_ARRAY = {"slim_v1": slim_v1_array, "make_divisible": make_divisible_array}
 ROUNDING_SCALAR = {"slim_v1": slim_v1_depth, "make_divisible": make_divisible}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -14,6 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cli import main  # noqa: E402
+
+#: Tests that run a PyTorch model: skipped (not failed) where the torch extra is not installed.
+needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                 reason="needs the torch extra (pip install -e '.[torch]')")
 
 
 class Result:
@@ -51,3 +56,28 @@ def assert_one_line_error(result, *must_contain):
     for part in must_contain:
         assert part in err, (part, err)
     return err
+
+
+HEAVY = ("torch", "torchvision", "fvcore")
+REPORT_SCRIPT = """
+import json, sys
+sys.path.insert(0, {root!r})
+from cli import main
+try:
+    main(["report", "--out", {out!r}])
+except SystemExit as e:
+    code = e.code
+print(json.dumps({{"code": code, "loaded": [m for m in {heavy!r} if m in sys.modules]}}))
+"""
+
+
+@pytest.fixture(scope="session")
+def fresh_report(tmp_path_factory):
+    """The test run's one fresh report, written by the command line in a new interpreter
+    (as `make report`): {"out", "code", "loaded" (heavy modules it imported), "stderr"}."""
+    import json
+    out = tmp_path_factory.mktemp("fresh") / "reports"
+    code = REPORT_SCRIPT.format(root=str(ROOT), out=str(out), heavy=HEAVY)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"out": out, "code": doc["code"], "loaded": doc["loaded"], "stderr": proc.stderr}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, assert_one_line_error
+from conftest import ROOT, assert_one_line_error, needs_torch
 from costmodel.checks import STATUSES, check_model, check_published, status_counts
 
 USER_V1 = Path(__file__).parent / "models" / "user_mobilenet_v1.py"
@@ -82,9 +82,7 @@ def test_check_command(run):
     assert "[erratum] V1-paper Table 2: Conv 3×3: MAdds %" in r.stdout
 
 
-pytest.importorskip("torch")
-
-
+@needs_torch
 @pytest.mark.parametrize("name", ["mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"])
 def test_torchvision_models_conform(run, name):
     r = run("check", f"torchvision:{name}", "--paper", name)
@@ -92,6 +90,7 @@ def test_torchvision_models_conform(run, name):
     assert r.stdout.strip().endswith("conforms")
 
 
+@needs_torch
 def test_torchvision_v3_at_075_against_the_tf_slim_075_model(run):
     r = run("check", "torchvision:mobilenet_v3_large", "--kwargs", "width_mult=0.75",
             "--paper", "mobilenet_v3_large", "--alpha", "0.75")
@@ -113,6 +112,7 @@ def test_v3_large_first_arxiv_version_fails_naming_the_moved_stride(run):
     assert run("check", "mobilenet_v3_large@v1", "--paper", "mobilenet_v3_large", "--version", "v1").exit_code == 0
 
 
+@needs_torch
 def test_v1_with_biases_and_5_classes(run):
     r = run("check", f"{USER_V1}:MobileNetV1", "--paper", "mobilenet_v1")
     assert r.exit_code == 1
@@ -123,12 +123,14 @@ def test_v1_with_biases_and_5_classes(run):
     assert run("check", f"{USER_V1}:paper_model", "--paper", "mobilenet_v1").exit_code == 0
 
 
+@needs_torch
 def test_v3_small_against_the_table_as_printed():
     result = check_model("torchvision:mobilenet_v3_small", "mobilenet_v3_small", version="printed")
     assert [d.kind for d in result.deviations] == ["se"]
     assert result.deviations[0].madds == -2 * 576 * 144 and "latest" in result.matches
 
 
+@needs_torch
 def test_assert_matches_paper():
     from costmodel.testing import assert_matches_paper
     assert_matches_paper("torchvision:mobilenet_v2", "mobilenet_v2")
@@ -139,11 +141,14 @@ def test_assert_matches_paper():
 
 
 @pytest.mark.parametrize("args,parts", [
-    (["check", "{bad}:f", "--paper", "mobilenet_v1"], ["bad.py:2", "syntax error"]),
-    (["check", "{v1}:nothing", "--paper", "mobilenet_v1"], ["has no 'nothing'"]),
-    (["check", "{v1}:raises", "--paper", "mobilenet_v1"], ["RuntimeError: weights file not found"]),
-    (["check", "{v1}:fixed_pool", "--paper", "mobilenet_v1", "--resolution", "128"],
-     ["cannot run at resolution 128×128"]),
+    pytest.param(["check", "{bad}:f", "--paper", "mobilenet_v1"], ["bad.py:2", "syntax error"],
+                 marks=needs_torch),
+    pytest.param(["check", "{v1}:nothing", "--paper", "mobilenet_v1"], ["has no 'nothing'"],
+                 marks=needs_torch),
+    pytest.param(["check", "{v1}:raises", "--paper", "mobilenet_v1"],
+                 ["RuntimeError: weights file not found"], marks=needs_torch),
+    pytest.param(["check", "{v1}:fixed_pool", "--paper", "mobilenet_v1", "--resolution", "128"],
+                 ["cannot run at resolution 128×128"], marks=needs_torch),
     (["check", "mobilenet_v2", "--paper", "mobilenet_v9"], ["unknown paper architecture"]),
     (["check", "mobilenet_v2", "--paper", "mobilenet_v2", "--version", "v7"], ["no version 'v7'"]),
     (["check", "mobilenet_v2", "--paper", "mobilenet_v2", "--allow", "colour"], ["--allow"]),
@@ -155,6 +160,17 @@ def test_bad_input(run, tmp_path, args, parts):
     bad.write_text("import torch\ndef f(:\n    pass\n")
     args = [a.format(bad=bad, v1=USER_V1) for a in args]
     assert_one_line_error(run(*args), *parts)
+
+
+def test_source_policy_is_data_and_an_unknown_source_is_an_error():
+    from costmodel.checks import source_policy
+    from costmodel.errors import UsageError
+    # TF-slim's V1 README counts the checkpoint's variables; timm measures with fvcore
+    assert source_policy("TF-slim-v1")["params"] == "slim-v1"
+    assert source_policy("timm")["allowed"]["madds"] == ("fvcore", "deepspeed")
+    assert source_policy("V2-paper")["allowed"]["params"] == ("paper", "pytorch", "slim-v1", "keras")
+    with pytest.raises(UsageError, match="'Nobody' is not in costmodel/published/sources.csv"):
+        source_policy("Nobody")
 
 
 # --------------------------------------------------------------------------- V2 Table 3 (memory)

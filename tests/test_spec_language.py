@@ -41,7 +41,7 @@ type = "fc"
 
 
 def test_toml_and_json_give_the_same_model(tmp_path):
-    import tomllib
+    from costmodel.spec.language import tomllib       # tomli on Python 3.10
     t = tmp_path / "tiny.toml"
     t.write_text(TOML)
     j = tmp_path / "tiny.json"

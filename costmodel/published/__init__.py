@@ -4,8 +4,14 @@ the TF-slim checkpoint tables, torchvision's and timm's metadata, with its sourc
 The CSV files in this folder are transcriptions (see ``sources.csv`` for where
 each comes from); every row names its source, table and version.  Values are
 kept *as printed* (``"4.24"``, ``"569"``) because the printed precision is part
-of the evidence: :func:`printed_rule` says whether an exact count reproduces a
-printed figure by rounding, truncation or ceiling.
+of the evidence: :func:`printed_rules` says whether an exact count reproduces a
+printed figure by rounding or truncation.
+
+Every CSV here whose columns are :data:`COST_COLUMNS` is a file of published
+model entries (:func:`rows`): a new family's figures are a new file, found
+without naming it.  Other CSVs are tables with their own columns
+(:func:`table`).  ``preferences.csv`` says which sources give the trade-off's
+accuracies (most preferred first) and which give MAdds in the paper convention.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 
 HERE = Path(__file__).parent
-COST_FILES = ("v1_paper.csv", "v2_paper.csv", "v3_paper.csv", "tfslim.csv", "torchvision.csv",
-              "timm.csv")
+COST_COLUMNS = ("source", "table", "version", "label", "arch", "alpha", "resolution", "classes",
+                "madds", "madds_unit", "params", "params_unit", "top1", "top5", "note")
 UNIT_SCALE = {"M": 10 ** 6, "G": 10 ** 9, "1": 1}
 
 
@@ -55,11 +61,44 @@ def _num(s: str, kind=float):
     return kind(s) if s else None
 
 
+class PublishedError(ValueError):
+    """A published CSV that does not follow its schema (a packaging mistake, not user input)."""
+
+
+def _header(path: Path) -> tuple[str, ...]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return tuple(next(csv.reader(f), ()))
+
+
+@lru_cache(maxsize=None)
+def cost_files() -> tuple[str, ...]:
+    """The CSV files of published model entries (columns :data:`COST_COLUMNS`), in the order
+    of their sources in ``sources.csv``; a file with ``arch`` and ``madds`` columns but not
+    exactly these, or naming a source ``sources.csv`` does not list, is an error naming the
+    file."""
+    order = {r["source"]: i for i, r in enumerate(table("sources"))}
+    found = []
+    for path in sorted(HERE.glob("*.csv")):
+        header = _header(path)
+        if not {"arch", "madds"} <= set(header):              # a table with its own columns
+            continue
+        if header != COST_COLUMNS:
+            raise PublishedError(f"{path.name}: columns {', '.join(header)}; a file of published "
+                                 f"entries has {', '.join(COST_COLUMNS)}")
+        with open(path, newline="", encoding="utf-8") as f:
+            sources = [r["source"] for r in csv.DictReader(f)]
+        unknown = sorted(set(sources) - set(order))
+        if unknown:
+            raise PublishedError(f"{path.name}: source {unknown[0]!r} is not in sources.csv")
+        found.append((order[sources[0]] if sources else len(order), path.name))
+    return tuple(name for _, name in sorted(found))
+
+
 @lru_cache(maxsize=None)
 def rows() -> tuple[Row, ...]:
-    """Every published model entry, from every cost CSV."""
+    """Every published model entry, from every file of them (:func:`cost_files`)."""
     out = []
-    for name in COST_FILES:
+    for name in cost_files():
         with open(HERE / name, newline="", encoding="utf-8") as f:
             for i, r in enumerate(csv.DictReader(f), start=2):
                 out.append(Row(source=r["source"], table=r["table"], version=r["version"],
@@ -78,8 +117,10 @@ def table(name: str) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def sources() -> dict[str, dict]:
-    return {r["source"]: r for r in table("sources")}
+@lru_cache(maxsize=None)
+def preferences(use: str) -> tuple[dict, ...]:
+    """``preferences.csv``'s rows for ``use`` ("accuracy" or "cost"), in preference order."""
+    return tuple(r for r in table("preferences") if r["use"] == use)
 
 
 #: How a printed figure can come from an exact count, tried in this order.
@@ -98,18 +139,6 @@ def printed_rules(exact: int, printed: str, unit: str = "M") -> list[str]:
     value = Decimal(exact) / UNIT_SCALE[unit]
     return [name for name, mode in (("rounded", ROUND_HALF_UP), ("truncated", ROUND_DOWN))
             if value.quantize(places, rounding=mode) == target]
-
-
-def printed_rule(exact: int, printed: str, unit: str = "M") -> str | None:
-    """The first of :data:`RULES` by which ``exact`` shows as ``printed``, or None."""
-    rules = printed_rules(exact, printed, unit)
-    return rules[0] if rules else None
-
-
-def at_precision(exact: int, printed: str, unit: str = "M") -> str:
-    """``exact`` written in ``unit`` with ``printed``'s number of decimals (rounded)."""
-    places = Decimal(1).scaleb(Decimal(printed).as_tuple().exponent)
-    return str((Decimal(exact) / UNIT_SCALE[unit]).quantize(places, rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)

@@ -97,10 +97,68 @@ def summary_markdown(frame: pd.DataFrame) -> str:
 
 # --------------------------------------------------------------------------- the job
 
-def build(folder: Path, progress=print):
-    """Write the report's files into ``folder`` (which exists and is empty)."""
+def _draw_tradeoff(data, paths):
+    from . import plots
+    return plots.draw_tradeoff(data, paths).dropped
+
+
+def _draw_sweep(name, paths):
+    from . import plots
+    plots.draw_sweep(plots.sweep_grid(name), paths)
+
+
+def _draw_layers(name, paths, title):
     from .. import count
-    from ..accuracy import CHART_ARCHS, alpha_text, sources_used
+    from . import plots
+    plots.draw_layers(count(name), paths, title=title)
+
+
+def workers_default() -> int:
+    """One drawing process per CPU this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:                                  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+#: Relative drawing time of each kind of figure: the slowest are started first.
+DRAWING_ORDER = {_draw_tradeoff: 0, _draw_sweep: 1, _draw_layers: 2}
+
+
+def _run_all(tasks, workers: int):
+    """Run ``(stem, line, function, args)`` tasks, in ``workers`` processes when more than one
+    (the slowest kinds first); yield ``(stem, line, result)`` in the tasks' order.  A failure in
+    any task is raised."""
+    if workers <= 1:
+        for stem, line, fn, args in tasks:
+            yield stem, line, fn(*args)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    # matplotlib and its font cache loaded once here: forked workers share them
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    from . import plots
+    plots._mpl()
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+        submitted = {}
+        for i in sorted(range(len(tasks)), key=lambda i: DRAWING_ORDER.get(tasks[i][2], 3)):
+            submitted[i] = pool.submit(tasks[i][2], *tasks[i][3])
+        futures = [(stem, line, submitted[i]) for i, (stem, line, _, _) in enumerate(tasks)]
+        try:
+            for stem, line, future in futures:
+                yield stem, line, future.result()
+        except BaseException:
+            for _, _, future in futures:
+                future.cancel()
+            raise
+
+
+def build(folder: Path, progress=print, workers: int | None = None):
+    """Write the report's files into ``folder`` (which exists and is empty); figures are
+    drawn in ``workers`` processes (default: one per CPU)."""
+    workers = workers_default() if workers is None else workers
+    from .. import count
+    from ..accuracy import alpha_text, chart_archs, sources_used
     from ..spec import builtin_names, load
     from . import plots
     tables, figures = folder / "tables", folder / "figures"
@@ -143,24 +201,22 @@ def build(folder: Path, progress=print):
     _write(tables, "tradeoff.csv", render(tradeoff, "csv"))
     _write(tables, "tradeoff.md", render(tradeoff, "markdown", floatfmt="g",
                                          title="The trade-off charts' points"))
-    for metric in ("madds", "params"):
-        progress(f"report: figure tradeoff_{metric} ({len(points)} models, "
-                 f"{len(data[metric]['front'])} on the Pareto front)")
-        labels = plots.draw_tradeoff(data[metric], figure_paths(f"tradeoff_{metric}"))
-        if labels.dropped:
-            progress(f"report: tradeoff_{metric}: no free spot for {', '.join(labels.dropped)}")
-
-    # per-layer bars
-    shares = {}
-    for name in names:
-        progress(f"report: figure layers_{name}")
-        shares[name] = plots.draw_layers(costings[name], figure_paths(f"layers_{name}"),
-                                         title=f"{load(name).title} ({name})")["shares"]
-
-    # α × resolution maps
-    for name in names:
-        progress(f"report: figure sweep_{name}")
-        plots.draw_sweep(plots.sweep_grid(name), figure_paths(f"sweep_{name}"))
+    # figures: drawn in parallel processes (matplotlib's layout and drawing are most of the
+    # job's time), the slowest kinds started first; progress lines in this order
+    shares = {name: plots.kind_shares(plots.layer_data(costings[name])) for name in names}
+    tasks = [(f"tradeoff_{metric}", f"report: figure tradeoff_{metric} ({len(points)} models, "
+              f"{len(data[metric]['front'])} on the Pareto front)",
+              _draw_tradeoff, (data[metric], figure_paths(f"tradeoff_{metric}")))
+             for metric in ("madds", "params")]
+    tasks += [(f"layers_{name}", f"report: figure layers_{name}", _draw_layers,
+               (name, figure_paths(f"layers_{name}"), f"{load(name).title} ({name})"))
+              for name in names]
+    tasks += [(f"sweep_{name}", f"report: figure sweep_{name}", _draw_sweep,
+               (name, figure_paths(f"sweep_{name}"))) for name in names]
+    for stem, line, result in _run_all(tasks, workers):
+        progress(line)
+        if stem.startswith("tradeoff_") and result:
+            progress(f"report: {stem}: no free spot for {', '.join(result)}")
 
     # README
     sources = sources_used(points)
@@ -181,7 +237,7 @@ def build(folder: Path, progress=print):
            "[width × resolution](#sweeps-over-width-and-resolution) · [tables](#tables)",
            "", "## Accuracy vs cost", "",
            f"Published ImageNet top-1 of {len(points)} MobileNets against their exact MAdds and "
-           f"params ({', '.join(_title(a) for a in CHART_ARCHS)}). Top-1 from: "
+           f"params ({', '.join(_title(a) for a in chart_archs())}). Top-1 from: "
            f"{'; '.join(sources)} (one point per model: where several sources give the same "
            f"model, the first of these). Hollow markers: the published figure, where the exact "
            f"count differs from it at its printed precision. Data: "
@@ -259,8 +315,9 @@ def _deferred_interrupt():
         signal.signal(signal.SIGINT, previous)
 
 
-def run(out: str | os.PathLike = "reports", progress=print) -> Path:
-    """Build the report in a temporary folder, then replace ``out`` with it."""
+def run(out: str | os.PathLike = "reports", progress=print, workers: int | None = None) -> Path:
+    """Build the report in a temporary folder, then replace ``out`` with it (figures drawn
+    in ``workers`` processes, default one per CPU)."""
     start = time.perf_counter()
     out = Path(out)
     parent = out.resolve().parent
@@ -275,7 +332,7 @@ def run(out: str | os.PathLike = "reports", progress=print) -> Path:
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)            # mkdtemp's folder is private; the report is not
     try:
-        build(tmp, progress)
+        build(tmp, progress, workers)
         with _deferred_interrupt() as interrupted:     # the swap is all or nothing
             old = None
             if out.exists():

@@ -29,17 +29,6 @@ RC = {"svg.hashsalt": "costmodel", "svg.fonttype": "path", "font.family": "DejaV
       "xtick.labelsize": 8, "ytick.labelsize": 8, "figure.dpi": DPI, "savefig.dpi": DPI,
       "path.simplify": False}
 
-FAMILY_COLORS = {"v1": "#1f77b4", "v2": "#ff7f0e", "v3": "#2ca02c"}
-ARCH_STYLE = {   # arch -> (marker, family color override or None, legend name)
-    "mobilenet_v1": ("o", None, "MobileNetV1"),
-    "mobilenet_v1_conv": ("P", None, "Conv MobileNet (V1)"),
-    "mobilenet_v1_shallow": ("X", None, "Shallow MobileNet (V1)"),
-    "mobilenet_v2": ("s", None, "MobileNetV2"),
-    "mobilenet_v3_large": ("^", None, "MobileNetV3-Large"),
-    "mobilenet_v3_small": ("v", None, "MobileNetV3-Small"),
-    "mobilenet_v3_large_minimalistic": ("D", "#17becf", "V3-Large minimalistic"),
-    "mobilenet_v3_small_minimalistic": ("d", "#17becf", "V3-Small minimalistic"),
-}
 KIND_COLORS = {   # layer kind -> (color, legend name)
     "pointwise": ("#1f77b4", "pointwise (1×1) conv"),
     "depthwise": ("#2ca02c", "depthwise conv"),
@@ -67,6 +56,14 @@ def check_out(path, default_format: str = "png") -> tuple[Path, str]:
     return path, fmt
 
 
+def default_out(model, figure: str) -> str:
+    """A plot command's file when ``--out`` is not given: ``<model>_<figure>.png`` in the
+    current folder, the model's last path part with other characters than letters, digits,
+    ``_.-`` replaced by ``_`` (``torchvision:mobilenet_v2`` -> ``torchvision_mobilenet_v2``)."""
+    import re
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(model).rsplit("/", 1)[-1]) + f"_{figure}.png"
+
+
 def _mpl():
     import matplotlib
     matplotlib.use("Agg")
@@ -85,7 +82,15 @@ def save(fig, path) -> Path:
 
 
 def save_all(fig, paths) -> list[Path]:
-    return [save(fig, p) for p in paths]
+    """Write ``fig`` to every path; the layout computed for the first file holds for the
+    others (constrained layout is most of a figure's drawing time, and the same figure size
+    gives the same layout)."""
+    out = []
+    for i, p in enumerate(paths):
+        out.append(save(fig, p))
+        if i == 0 and len(paths) > 1:
+            fig.set_layout_engine("none")
+    return out
 
 
 def _figure(width: float, height: float):
@@ -152,7 +157,7 @@ def place_labels(fig, ax, items, obstacles=(), soft=(), fontsize: float = 7.0) -
     thin leader line.  ``items`` are ``(x, y, text, color)`` in data coordinates, most
     important first; a label with no free spot is left out (and listed in ``dropped``).
     """
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     ax_box = ax.get_window_extent(renderer)
     frame = (ax_box.x0 + 2, ax_box.y0 + 2, ax_box.x1 - 2, ax_box.y1 - 2)
@@ -248,12 +253,13 @@ def check_metric(metric: str) -> str:
 def tradeoff_data(metric: str = "madds", archs=None) -> dict:
     """What the trade-off chart draws: the points (:func:`costmodel.accuracy.tradeoff_points`),
     the Pareto front and the accuracy sources."""
-    from ..accuracy import CHART_ARCHS, pareto_front, sources_used, tradeoff_points
+    from ..accuracy import chart_archs, pareto_front, sources_used, tradeoff_points
     check_metric(metric)
-    archs = CHART_ARCHS if archs is None else tuple(a for a in CHART_ARCHS if a in archs)
+    on_chart = chart_archs()
+    archs = on_chart if archs is None else tuple(a for a in on_chart if a in archs)
     if not archs:
         raise UsageError("--families: none of these architectures is on the trade-off chart "
-                         f"(it plots {', '.join(CHART_ARCHS)})")
+                         f"(it plots {', '.join(on_chart)})")
     points = tradeoff_points(archs)
     return {"metric": metric, "points": points, "front": pareto_front(points, metric),
             "sources": sources_used(points), "archs": archs}
@@ -265,6 +271,7 @@ def draw_tradeoff(data: dict, paths) -> Labels:
     front, every point labelled ``α/resolution`` where a free spot exists."""
     mpl = _mpl()
     from matplotlib.lines import Line2D
+    from ..families import chart, color_of
     metric = data["metric"]
     name, xlabel, key, pub_key, ok_key = METRICS[metric]
     points = data["points"]
@@ -287,8 +294,9 @@ def draw_tradeoff(data: dict, paths) -> Labels:
             pts = [p for p in points if p.arch == arch]
             if not pts:
                 continue
-            marker, override, legend = ARCH_STYLE.get(arch, ("o", None, arch))
-            color = override or FAMILY_COLORS.get(pts[0].family, "#555555")
+            style = chart(arch)
+            marker, legend = style.marker, style.legend or arch
+            color = color_of(arch, pts[0].family)
             xs = [getattr(p, key) / 1e6 for p in pts]
             ax.scatter(xs, [p.top1 for p in pts], s=30, marker=marker, color=color,
                        edgecolors="white", linewidths=0.4, zorder=4)
@@ -320,9 +328,7 @@ def draw_tradeoff(data: dict, paths) -> Labels:
                                         f"(same top-1; joined to its exact point)"))
         ax.set_xlabel(xlabel)
         ax.set_ylabel("ImageNet top-1 accuracy (%), as published")
-        fams = [f.upper() for f in sorted({p.family for p in points})]
-        fam_text = fams[0] if len(fams) == 1 else ", ".join(fams[:-1]) + " and " + fams[-1]
-        ax.set_title(f"Accuracy vs {name}: MobileNet {fam_text} "
+        ax.set_title(f"Accuracy vs {name}: {families_text(sorted({p.family for p in points}))} "
                      f"(exact {name}, published top-1)", fontweight="bold")
         # the empty corners: MAdds rise with accuracy steeply (lower right is free), params
         # less so (upper left is free)
@@ -332,15 +338,16 @@ def draw_tradeoff(data: dict, paths) -> Labels:
                            fontsize=7.5, borderaxespad=0.6)
         caption = ("Labels: α/resolution (L = V3-Large, S = V3-Small, min = minimalistic).\n"
                    "Exact counts: TF rounding, the published model's classes (TF-slim 1001).")
-        if metric == "params" and any(p.arch == "mobilenet_v1" and not p.params_reproduced
-                                      for p in points):
-            caption += ("\nTF-slim V1 prints params with biases and batch-norm variables,\n"
-                        "hence hollow markers just right of every V1 point.")
+        if metric == "params":
+            for arch in data["archs"]:
+                note = chart(arch).params_note
+                if note and any(p.arch == arch and not p.params_reproduced for p in points):
+                    caption += "\n" + note
         cap = ax.text(cap_xy[0], cap_xy[1], caption, transform=ax.transAxes, ha=cap_xy[2],
                       va=cap_xy[3],
                       fontsize=7, color="#444444", zorder=5,
                       bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 2})
-        fig.canvas.draw()
+        fig.draw_without_rendering()
         r = fig.canvas.get_renderer()
         obstacles = [tuple(legend.get_window_extent(r).extents), tuple(cap.get_window_extent(r).extents)]
         obstacles += _marker_boxes(ax, [m[0] for m in marker_xy], [m[1] for m in marker_xy], 4.5)
@@ -353,12 +360,29 @@ def draw_tradeoff(data: dict, paths) -> Labels:
         order = [p for p in points if id(p) in front_ids] + [p for p in points if id(p) not in front_ids]
         items = []
         for p in order:
-            _, override, _ = ARCH_STYLE.get(p.arch, ("o", None, ""))
-            color = override or FAMILY_COLORS.get(p.family, "#555555")
+            color = color_of(p.arch, p.family)
             items.append((getattr(p, key) / 1e6, p.top1, p.label, _darker(color)))
         labels = place_labels(fig, ax, items, obstacles=obstacles, soft=soft)
         save_all(fig, paths)
     return labels
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def families_text(names) -> str:
+    """The families of a chart by series: ``MobileNet V1, V2 and V3``; a family without a
+    series or short name is written by its name."""
+    from ..families import family
+    series: dict[str, list[str]] = {}
+    for name in names:
+        f = family(name)
+        if f.series:
+            series.setdefault(f.series, []).extend([f.short] if f.short else [])
+        else:
+            series.setdefault(name.upper(), [])
+    return "; ".join(f"{s} {_and(shorts)}" if shorts else s for s, shorts in series.items())
 
 
 def _steps(xs, ys):
@@ -499,15 +523,16 @@ def sweep_grid(arch, alphas=None, resolutions=None, *, classes=None, rounding: s
     """What the α × resolution heatmap draws: exact MAdds and params on the grid, the
     closed form's error in percent, and the published configurations of ``arch``.
 
-    Default grid: the α and resolutions of the family's published checkpoints
-    (:data:`costmodel.accuracy.GRIDS`).
+    Default grid: the α and resolutions of the family's published checkpoints (its
+    ``family`` table), else :data:`costmodel.families.DEFAULT_GRID` (``costmodel sweep``'s).
     """
-    from ..accuracy import GRIDS, published_cells
+    from ..accuracy import published_cells
+    from ..families import DEFAULT_GRID, grid_of
     from ..spec import load
     from ..limits import MAX_PLOT_SWEEP_POINTS
     from ..sweep import check_grid, scaling_law, sweep
     spec = load(arch)
-    g_a, g_r = GRIDS.get(spec.family, ((0.25, 0.5, 0.75, 1.0), (128, 160, 192, 224)))
+    g_a, g_r = grid_of(spec) or DEFAULT_GRID
     alphas = sorted(set(g_a if alphas is None else alphas))
     resolutions = sorted(set(g_r if resolutions is None else resolutions))
     check_grid(alphas, resolutions, MAX_PLOT_SWEEP_POINTS, "plot sweep")

@@ -16,8 +16,8 @@ layers the reference implementations build:
     a residual add when ``s = 1`` and ``in = out``.  ``nl`` is the
     non-linearity (``RE`` = ReLU, ``HS`` = h-swish).
 
-A block type is a function ``expand(fields, name) -> [layer entries]`` plus its
-``FIELDS``; register it in :data:`BLOCKS`.
+A block type is a function ``expand(fields, name, repeat_index, cin) -> [layer entries]``
+(``cin``: the input channels at α = 1) with its fields; register it in :data:`BLOCKS`.
 """
 
 from __future__ import annotations

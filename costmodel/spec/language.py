@@ -5,6 +5,8 @@ A spec is a table with these keys (only ``layers`` is required)::
     name    = "mobilenet_v2"              # defaults to the file name
     title   = "MobileNetV2"
     source  = "Sandler et al., arXiv:1801.04381v4, Table 2"
+    family  = "v2"                        # or a table defining it: see costmodel/families.py
+    chart   = { order = 2, marker = "s", legend = "MobileNetV2" }   # the trade-off chart
     classes = 1000                        # width of `out = "classes"`
     input   = { channels = 3, resolution = 224 }
     width   = { tf = "make_divisible", torchvision = "make_divisible" }
@@ -46,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
+from ..families import parse_chart, parse_family
 from ..layers import KINDS, parse_fields, parse_layer, positive_int
 from ..limits import MAX_DEPTH, MAX_LAYERS
 from ..scaling import POLICIES, ROUNDINGS
@@ -57,8 +60,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
-TOP_LEVEL = ("name", "title", "source", "notes", "family", "paper", "variant", "classes", "input",
-             "width", "defaults", "layers")
+TOP_LEVEL = ("name", "title", "source", "notes", "family", "chart", "paper", "variant", "classes",
+             "input", "width", "defaults", "layers")
 VARIANT_DIR = BUILTIN_DIR / "variants"
 NAME = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(@[0-9]+)?$")
 
@@ -84,6 +87,9 @@ class Spec:
     source: str = ""
     notes: str = ""
     family: str = ""
+    #: the family's data when this spec defines it (costmodel.families), and the chart's style
+    family_table: dict = field(default_factory=dict)
+    chart: dict = field(default_factory=dict)
     paper: dict = field(default_factory=dict)
     #: for a variant of a built-in: {"of": arch, "version": name, "kind": ..., "description": ...}
     variant: dict = field(default_factory=dict)
@@ -200,8 +206,10 @@ def _parse(data, file, default_name) -> Spec:
     _require("layers" in data, "missing: a spec needs a 'layers' list", field="layers")
     name = data.get("name", default_name)
     _require(isinstance(name, str) and name, "must be text", field="name")
-    for key in ("title", "source", "notes", "family"):
+    for key in ("title", "source", "notes"):
         _require(isinstance(data.get(key, ""), str), "must be text", field=key)
+    family, family_table = parse_family(data.get("family", ""), file)
+    chart = parse_chart(data.get("chart", {}), file)
 
     classes = data.get("classes", 1000)
     positive_int(classes, "classes")
@@ -254,7 +262,7 @@ def _parse(data, file, default_name) -> Spec:
     walker.walk(layers, "")
     return Spec(name=name, nodes=walker.nodes, title=data.get("title", ""),
                 source=data.get("source", ""), notes=data.get("notes", ""),
-                family=data.get("family", ""), paper=paper, variant=variant, classes=classes,
+                family=family, family_table=family_table, chart=chart, paper=paper, variant=variant, classes=classes,
                 input=(channels, h, w), rounding=rounding, file=file, data=data)
 
 
