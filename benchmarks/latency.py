@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from costmodel import bench as B  # noqa: E402
 from costmodel import latency as L  # noqa: E402
-from costmodel.accuracy import GRIDS  # noqa: E402
+from costmodel.families import family  # noqa: E402
 from costmodel.published import table  # noqa: E402
 
 OUT = ROOT / "costmodel" / "measurements"
@@ -56,7 +56,8 @@ EXTRA = (("mobilenet_v3_large_minimalistic", 1.0, 224), ("mobilenet_v3_small_min
 def configurations(quick: bool) -> list[B.Config]:
     out = []
     for arch, fam in ARCHS:
-        alphas, resolutions = GRIDS[fam]
+        f = family(fam)
+        alphas, resolutions = f.alphas, f.resolutions
         if quick:
             alphas, resolutions = alphas[::2], resolutions[::2]
         out += [B.Config(arch, a, r) for a in alphas for r in resolutions]

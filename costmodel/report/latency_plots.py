@@ -44,8 +44,9 @@ def _plain_ticks(axis):
 def latency_tradeoff_data(path=None, archs=None) -> dict:
     """Published top-1 against latency measured here: the trade-off points that were measured
     (matched by architecture, α and resolution), and the Pareto front by latency."""
-    from ..accuracy import CHART_ARCHS, sources_used, tradeoff_points
-    archs = CHART_ARCHS if archs is None else tuple(a for a in CHART_ARCHS if a in archs)
+    from ..accuracy import chart_archs, sources_used, tradeoff_points
+    on_chart = chart_archs()
+    archs = on_chart if archs is None else tuple(a for a in on_chart if a in archs)
     measured = {(r["model"], r["alpha"], r["resolution"]): r["latency_ms"] for r in read_rows(path)}
     points, missing = [], []
     for p in tradeoff_points(archs):
@@ -68,7 +69,8 @@ def latency_tradeoff_data(path=None, archs=None) -> dict:
 
 def draw_latency_tradeoff(data: dict, paths, machine: str = ""):
     """Top-1 against measured latency (log x), one color per family, the Pareto front."""
-    from .plots import (ARCH_STYLE, FAMILY_COLORS, RC, _darker, _figure, _marker_boxes, _mpl,
+    from ..families import chart, color_of
+    from .plots import (RC, _darker, _figure, _marker_boxes, _mpl,
                         _steps, _line_boxes, place_labels, save_all)
     mpl = _mpl()
     from matplotlib.lines import Line2D
@@ -87,8 +89,8 @@ def draw_latency_tradeoff(data: dict, paths, machine: str = ""):
             pts = [(p, ms) for p, ms in points if p.arch == arch]
             if not pts:
                 continue
-            marker, override, legend = ARCH_STYLE.get(arch, ("o", None, arch))
-            color = override or FAMILY_COLORS.get(pts[0][0].family, "#555555")
+            marker, legend = chart(arch).marker, chart(arch).legend or arch
+            color = color_of(arch, pts[0][0].family)
             ax.scatter([ms for _, ms in pts], [p.top1 for p, _ in pts], s=30, marker=marker,
                        color=color, edgecolors="white", linewidths=0.4, zorder=4)
             marker_xy += [(ms, p.top1) for p, ms in pts]
@@ -111,9 +113,7 @@ def draw_latency_tradeoff(data: dict, paths, machine: str = ""):
         soft = _line_boxes(ax, *_steps(fx, fy)) if len(fx) > 1 else []
         items = []
         for p, ms in points:
-            _, override, _ = ARCH_STYLE.get(p.arch, ("o", None, ""))
-            items.append((ms, p.top1, p.label,
-                          _darker(override or FAMILY_COLORS.get(p.family, "#555555"))))
+            items.append((ms, p.top1, p.label, _darker(color_of(p.arch, p.family))))
         labels = place_labels(fig, ax, items, obstacles=obstacles, soft=soft)
         save_all(fig, paths)
     return labels
@@ -140,15 +140,16 @@ def prediction_data(path=None) -> dict:
 
 def draw_prediction(data: dict, paths):
     """Two panels: measured latency against MAdds, and against the calibrated prediction."""
-    from .plots import ARCH_STYLE, FAMILY_COLORS, RC, _figure, _mpl, save_all
+    from ..families import chart, color_of
+    from .plots import RC, _figure, _mpl, save_all
     from ..accuracy import family_of
     mpl = _mpl()
     with mpl.rc_context(RC):
         fig = _figure(11, 5)
         a1, a2 = fig.subplots(1, 2)
         for arch in dict.fromkeys(r["model"] for r in data["rows"]):
-            marker, override, legend = ARCH_STYLE.get(arch, ("o", None, arch))
-            color = override or FAMILY_COLORS.get(family_of(arch), "#555555")
+            marker, legend = chart(arch).marker, chart(arch).legend or arch
+            color = color_of(arch, family_of(arch))
             rs = [r for r in data["rows"] if r["model"] == arch]
             a1.scatter([int(r["madds"]) / 1e6 for r in rs], [r["latency_ms"] for r in rs], s=18,
                        marker=marker, color=color, label=legend, edgecolors="white", linewidths=0.3)
