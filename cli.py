@@ -343,8 +343,13 @@ def crosscheck(model, resolution, alpha, classes, rounding, kwargs, input_shape,
 @click.option("--status", "statuses", default=None,
               help="Without MODEL: show only cells with these statuses (reproduced, explained, "
                    "erratum, unexplained).")
+@click.option("--latency", "latency_list", is_flag=True,
+              help="Without MODEL: list every published latency (the V3 paper's Pixel 1/2/3 ms, "
+                   "TF-slim's V2 and V3 tables, the V2 paper's Table 4) with its source, and a "
+                   "profile calibrated on a third of the Pixel 1 figures predicting the rest.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, statuses, fmt):
+def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, statuses, latency_list,
+          fmt):
     """Conformance: the published numbers, or MODEL against a paper's architecture.
 
     \b
@@ -364,11 +369,16 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
     Examples:
       costmodel check
       costmodel check --status unexplained
+      costmodel check --latency
       costmodel check torchvision:mobilenet_v3_large --paper mobilenet_v3_large
       costmodel check my_v1.py:MobileNet --paper mobilenet_v1 --allow biases,classes
     """
     from costmodel import checks
     from costmodel.errors import UsageError
+    if model is None and latency_list:
+        from costmodel.latency import published_latency_text
+        click.echo(published_latency_text(fmt), nl=False)
+        return 0
     if model is None:
         if paper is not None:
             raise UsageError("--paper compares a MODEL: give the model first (costmodel check MODEL --paper ARCH)")
@@ -521,17 +531,21 @@ def plot():
 
 
 @plot.command("tradeoff")
-@click.option("--metric", type=click.Choice(["madds", "params", "memory"]), default="madds",
-              show_default=True,
-              help="The x axis: exact MAdds or exact params (paper convention), or peak inference "
-                   "memory (fp32, batch 1; see `costmodel memory`); log scale.")
+@click.option("--metric", type=click.Choice(["madds", "params", "memory", "latency"]),
+              default="madds", show_default=True,
+              help="The x axis: exact MAdds or exact params (paper convention), peak inference "
+                   "memory (fp32, batch 1; see `costmodel memory`), or latency measured on this "
+                   "machine (--measurements); log scale.")
+@click.option("--measurements", type=click.Path(dir_okay=False), default=None,
+              help="With --metric latency: a CSV of measured latencies (model, alpha, resolution, "
+                   "latency_ms) [default: the committed CPU 1-thread measurements].")
 @click.option("--families", default=None,
               help="Comma list of families (v1, v2, v3) or built-in names [default: all].")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="The figure (.png, .svg or .pdf) [default: tradeoff_METRIC.png].")
 @click.option("--data", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Also write the plotted points as CSV to this file.")
-def plot_tradeoff(metric, families, out, data):
+def plot_tradeoff(metric, measurements, families, out, data):
     """Published ImageNet top-1 against exact MAdds (or params) of every MobileNet.
 
     V1's 16 and V2's 22 α × resolution checkpoints (TF-slim's accuracies), V3's
@@ -546,6 +560,8 @@ def plot_tradeoff(metric, families, out, data):
     out = out or f"tradeoff_{metric}.png"
     check_out(out)
     archs = parse_families(families, "--families") if families else None
+    if metric == "latency":
+        return _plot_latency_tradeoff(measurements, archs, out, data)
     d = tradeoff_data(metric, archs)
     click.echo(f"plot: {len(d['points'])} published models, {len(d['front'])} on the Pareto front",
                err=True)
@@ -557,6 +573,44 @@ def plot_tradeoff(metric, families, out, data):
         from costmodel.report.tables import tradeoff_frame
         name = {"madds": "MAdds", "params": "params", "memory": "peak memory"}[metric]
         emit(tradeoff_frame(d["points"], {name: d["front"]}).to_csv(index=False), data)
+
+
+def _plot_latency_tradeoff(measurements, archs, out, data):
+    from costmodel.report import latency_plots as lp
+    d = lp.latency_tradeoff_data(measurements, archs)
+    click.echo(f"plot: {len(d['points'])} published models measured, {len(d['front'])} on the "
+               f"Pareto front" + (f"; {len(d['missing'])} not in the measurements"
+                                  if d["missing"] else ""), err=True)
+    lp.draw_latency_tradeoff(d, [out])
+    click.echo(f"wrote {out}", err=True)
+    if data:
+        import pandas as pd
+        frame = pd.DataFrame([{"arch": p.arch, "alpha": p.alpha, "resolution": p.resolution,
+                               "top1": p.top1, "top1 source": p.source, "latency_ms": ms,
+                               "on front": any(p is q for q, _ in d["front"])}
+                              for p, ms in d["points"]])
+        emit(frame.to_csv(index=False), data)
+    return 0
+
+
+@plot.command("latency")
+@click.option("--measurements", type=click.Path(dir_okay=False), default=None,
+              help="The benchmark's CSV [default: the committed CPU 1-thread measurements].")
+@click.option("--out", type=click.Path(dir_okay=False), default="latency_prediction.png",
+              show_default=True, callback=writable, help="The figure (.png, .svg or .pdf).")
+def plot_latency(measurements, out):
+    """Measured latency against MAdds, and against the calibrated profile's prediction.
+
+    Reads the CSV benchmarks/latency.py writes (columns model, alpha, resolution, madds,
+    latency_ms, split, predicted_ms, pass1_ms, pass2_ms); the titles carry Spearman's rank
+    correlation, the median absolute error and the noise ceiling (pass 1 vs pass 2).
+    """
+    from costmodel.report import latency_plots as lp
+    from costmodel.report.plots import check_out
+    check_out(out)
+    d = lp.prediction_data(measurements)
+    lp.draw_prediction(d, [out])
+    click.echo(f"wrote {out}", err=True)
 
 
 @plot.command("layers")
@@ -751,6 +805,214 @@ def report(out):
     """
     from costmodel.report.job import run
     run(out, progress=lambda line: click.echo(line, err=True))
+
+
+# --------------------------------------------------------------------------- latency
+
+@main.command()
+@click.argument("model", required=False)
+@click.option("--device", "profile", default="mnv4-pixel6-cpu", show_default=True,
+              metavar="PROFILE",
+              help="A device profile: a JSON file (as `costmodel calibrate` writes) or a preset: "
+                   "mnv4-pixel6-cpu, mnv4-s23-cpu, mnv4-pixel4-dsp, mnv4-pixel8-edgetpu "
+                   "(MobileNetV4's Table 16 ridge points), macs-only, or one calibrated here "
+                   "(see `costmodel latency --list`).")
+@click.option("--list", "list_presets", is_flag=True, help="List the preset profiles with their sources.")
+@run_options
+@click.option("--rho", type=float, default=None, help="Resolution multiplier ρ: resolution = round(ρ·224).")
+@click.option("--batch", type=int, default=1, show_default=True, help="Batch size.")
+@click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8"]), default=None,
+              help="Bytes per element [default: the profile's].")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
+              help="Write to this file (atomically) instead of printing.")
+def latency(model, profile, list_presets, resolution, alpha, classes, rounding, kwargs, rho, batch,
+            dtype, fmt, out):
+    """Predicted latency of MODEL on a device profile, per layer, with each layer's bound.
+
+    \b
+    time(layer) = max(MACs / rate[kind], bytes / bandwidth)
+                  + unfused element-wise bytes / bandwidth + ops · overhead
+    summed over layers, from the engine's exact MACs and bytes (weights + inputs +
+    outputs at --dtype). The bound of a layer (compute, memory or overhead) is its
+    largest term. MobileNetV4's roofline is the special case with one rate and no
+    overhead (the mnv4-* presets; their times are relative: only the ridge point
+    is published).
+
+    \b
+    Examples:
+      costmodel latency mobilenet_v3_large --device mnv4-pixel4-dsp
+      costmodel latency mobilenet_v2 --alpha 0.5 -r 160 --device cpu.json --format csv
+      costmodel latency --list
+    """
+    from costmodel import latency as lat
+    if list_presets:
+        import pandas as pd
+        from costmodel.report.tables import render
+        rows = [{"name": p.name, "device": p.device, "ridge point": round(p.ridge_point, 2),
+                 "relative": p.relative, "source": p.source} for p in lat.presets().values()]
+        click.echo(render(pd.DataFrame(rows), fmt, title="device profiles"), nl=False)
+        return 0
+    import costmodel
+    from costmodel.scaling import resolution_from
+    from costmodel.torch_bridge import parse_kwargs
+    if model is None:
+        from costmodel.errors import UsageError
+        raise UsageError("give a MODEL (or --list for the preset profiles)")
+    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    prof = lat.load_profile(profile)
+    c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
+                        kwargs=parse_kwargs(kwargs))
+    emit(lat.predict(c, prof, batch=batch, dtype=dtype).text(fmt), out)
+
+
+@main.command()
+@click.argument("models", nargs=-1, required=True, metavar="MODEL...")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--threads", type=int, default=1, show_default=True,
+              help="Intra-op threads (torch.set_num_threads); on the CPU the process is pinned "
+                   "to as many CPUs unless --no-pin.")
+@click.option("--batch", type=int, default=1, show_default=True)
+@click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16"]), default="float32",
+              show_default=True)
+@click.option("--alpha", "-a", "alphas", default="1.0", show_default=True,
+              help="Width multipliers of spec MODELs: a comma list or start:stop:step.")
+@click.option("--resolution", "-r", "resolutions", default="224", show_default=True,
+              help="Resolutions: a comma list or start:stop:step.")
+@click.option("--kwargs", "kwargs", default=None,
+              help="key=value,... for a torchvision:NAME or file.py:callable MODEL.")
+@click.option("--warmup", type=int, default=5, show_default=True, help="Warm-up runs per configuration.")
+@click.option("--repeats", type=int, default=15, show_default=True,
+              help="Samples per configuration and pass (interleaved rounds over all configurations).")
+@click.option("--min-sample-ms", type=float, default=20.0, show_default=True,
+              help="Each sample times back-to-back runs lasting at least this long.")
+@click.option("--passes", type=int, default=1, show_default=True,
+              help="Independent passes (2 or more also print the noise ceiling).")
+@click.option("--cuda-graphs", is_flag=True, help="On CUDA, replay a captured CUDA graph (no Python launch overhead).")
+@click.option("--no-pin", is_flag=True, help="Do not pin the process to CPUs.")
+@click.option("--per-layer", is_flag=True,
+              help="Time every leaf module of one MODEL (hooks) and map it to the engine's layers, "
+                   "with time and MAdds shares by layer type.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
+              help="Write to this file (atomically) instead of printing.")
+def bench(models, device, threads, batch, dtype, alphas, resolutions, kwargs, warmup, repeats,
+          min_sample_ms, passes, cuda_graphs, no_pin, per_layer, fmt, out):
+    """Measure MODEL's latency here: median and spread of interleaved repeats.
+
+    Every MODEL × α × resolution configuration is built (a spec) or loaded (a PyTorch
+    model), warmed up, then timed in rounds that run each configuration once in a
+    shuffled order; a sample times enough back-to-back runs to last --min-sample-ms; the
+    latency is the median of the samples (p10 and p90 beside it). The CSV output is a
+    calibration input for `costmodel calibrate`. Needs the 'torch' extra.
+
+    \b
+    Examples:
+      costmodel bench mobilenet_v3_small
+      costmodel bench mobilenet_v1 mobilenet_v2 -a 0.5,1.0 -r 128,224 --format csv --out m.csv
+      costmodel bench mobilenet_v1 --per-layer
+      costmodel bench torchvision:mobilenet_v3_large --device cuda --cuda-graphs
+    """
+    import pandas as pd
+    from costmodel import bench as B
+    from costmodel.report.tables import render
+    from costmodel.sweep import parse_list
+    from costmodel.torch_bridge import is_model_ref, parse_kwargs
+    B.check_device(device)
+    progress = (lambda line: click.echo(line, err=True))
+    a_list = parse_list(alphas, float, "--alpha")
+    r_list = parse_list(resolutions, int, "--resolution")
+    kw = parse_kwargs(kwargs)
+    info = B.machine(device, threads)
+    head = (f"{info['cpu']} ({info['cores']} cores), {threads} thread(s), torch {info['torch']}"
+            + (f", {info['gpu']}" if "gpu" in info else "") + f", batch {batch}, {dtype}")
+    if per_layer:
+        if len(models) != 1 or len(a_list) != 1 or len(r_list) != 1:
+            from costmodel.errors import UsageError
+            raise UsageError("--per-layer times one configuration: give one MODEL, one --alpha, "
+                             "one --resolution")
+        rows = B.measure_layers(models[0], alpha=a_list[0], resolution=r_list[0], device=device,
+                                threads=threads, batch=batch, dtype=dtype, warmup=warmup,
+                                repeats=max(repeats, 10), pin=not no_pin, kwargs=kw,
+                                progress=progress)
+        groups = B.by_group(rows)
+        if fmt in ("csv", "latex"):
+            text = render(pd.DataFrame(rows), fmt)
+        else:
+            meta = {"machine": info, "model": models[0], "alpha": a_list[0],
+                    "resolution": r_list[0]}
+            text = render(pd.DataFrame(rows), fmt, title=f"{models[0]} per layer: {head}",
+                          meta=meta, key="layers", floatfmt=",.4f")
+            text += "\n" + render(pd.DataFrame(groups), fmt if fmt != "json" else "text",
+                                  title="by layer type (time % of the timed modules, MAdds % "
+                                        "paper convention)")
+            if fmt == "json":
+                import json
+                doc = json.loads(render(pd.DataFrame(rows), "json", meta=meta, key="layers"))
+                doc["by_group"] = groups
+                text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        emit(text, out)
+        return 0
+    configs = []
+    for m in models:
+        if is_model_ref(m):
+            configs += [B.Config(m, 1.0, r, kw) for r in r_list]
+        else:
+            configs += [B.Config(m, a, r) for a in a_list for r in r_list]
+    rows = B.measure(configs, device=device, threads=threads, batch=batch, dtype=dtype,
+                     warmup=warmup, repeats=repeats, min_sample_s=min_sample_ms / 1e3,
+                     passes=passes, cuda_graphs=cuda_graphs, pin=not no_pin, progress=progress)
+    notes = []
+    if passes > 1 and len(rows) > 1:
+        nc = B.noise_ceiling(rows)
+        notes.append(f"noise ceiling (pass 1 vs pass 2): Spearman {nc['spearman']:.3f}, median "
+                     f"absolute difference {nc['mdape']:.1f}%")
+    emit(render(pd.DataFrame(rows), fmt, title=f"measured latency (ms): {head}",
+                meta={"machine": info}, notes=notes, key="measurements", floatfmt=",.4f"), out)
+
+
+@main.command()
+@click.argument("measurements", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
+              help="Write the fitted profile (JSON) to this file.")
+@click.option("--name", default=None, help="The profile's name [default: the --out file's stem].")
+@click.option("--folds", type=int, default=5, show_default=True, help="Cross-validation folds.")
+@click.option("--fused", is_flag=True,
+              help="The runtime folds batch norm and activations into convolutions (TFLite); "
+                   "default: eager PyTorch, each its own operation.")
+@click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8"]),
+              default="float32", show_default=True)
+@click.option("--source", default="", help="Where the measurements come from (kept in the profile).")
+def calibrate(measurements, out, name, folds, fused, dtype, source):
+    """Fit a device profile to measured latencies, with cross-validated figures.
+
+    MEASUREMENTS.csv has rows model,resolution,latency_ms (optional alpha, batch,
+    threads), e.g. `costmodel bench ... --format csv`. MODEL is as everywhere. The
+    profile's parameters (MAC rate per layer kind, bandwidth, overhead per operation;
+    all >= 0) are fitted by a robust non-negative least squares on relative errors.
+    Prints Spearman and the median absolute percentage error, in cross-validation, for
+    the profile and for MAdds alone (time = a·MAdds + b).
+
+    \b
+    Example:
+      costmodel bench mobilenet_v1 mobilenet_v2 -a 0.5,0.75,1.0 -r 128,160,224 --format csv --out m.csv
+      costmodel calibrate m.csv --out cpu.json
+      costmodel latency mobilenet_v3_large --device cpu.json
+    """
+    import json
+    from pathlib import Path
+    from costmodel import latency as lat
+    ms = lat.read_measurements(measurements)
+    lat.attach_costs(ms, dtype=dtype, fused=fused, where=measurements)
+    cal = lat.calibrate(ms, name=name or (Path(out).stem if out else "calibrated"), folds=folds,
+                        fused=fused, dtype=dtype, source=source or f"calibrated on {measurements}",
+                        progress=lambda line: click.echo(line, err=True))
+    click.echo(cal.text(), nl=False)
+    if out:
+        doc = cal.profile.to_json()
+        doc["fit"] = {"measurements": cal.n, "folds": cal.folds, "cv": cal.cv,
+                      "in_sample": cal.in_sample}
+        emit(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", out)
 
 
 if __name__ == "__main__":

@@ -89,6 +89,22 @@ def count_module(model, *, resolution=None, convention: str = "paper", unit: str
     return CapturedCosting(cap, convention=convention, unit=unit, name=name)
 
 
+def predict_latency(model, device="mnv4-pixel6-cpu", *, batch: int = 1, dtype: str | None = None,
+                    **count_kwargs):
+    """Predicted latency of a model on a device profile (a preset name, a JSON file or a
+    :class:`costmodel.latency.Profile`): a :class:`costmodel.latency.Latency` with per-layer
+    times, bounds and ``total_ms``.  ``model`` and ``count_kwargs`` are as for :func:`count`
+    (or an existing :class:`Costing`).
+
+    >>> import costmodel
+    >>> round(costmodel.predict_latency("mobilenet_v1", "macs-only").total_ms, 3)
+    568.74
+    """
+    from .latency import predict
+    c = model if isinstance(model, Costing) else count(model, **count_kwargs)
+    return predict(c, device, batch=batch, dtype=dtype)
+
+
 def memory_of(model, *, dtype: str = "fp32", batch: int = 1, **count_options):
     """Memory of a model: per-layer facts, totals, the eager peak and the V2 paper's rule.
 
@@ -107,5 +123,5 @@ def memory_of(model, *, dtype: str = "fp32", batch: int = 1, **count_options):
     return memory(c, dtype=dtype, batch=batch)
 
 
-__all__ = ["count", "count_module", "memory_of", "builtin_names", "Costing", "LayerRecord", "Totals", "CostmodelError",
+__all__ = ["count", "count_module", "predict_latency", "memory_of", "builtin_names", "Costing", "LayerRecord", "Totals", "CostmodelError",
            "SpecError", "UsageError"]

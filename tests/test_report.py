@@ -13,7 +13,7 @@ from costmodel.accuracy import tradeoff_points
 from costmodel.report import job
 
 COMMITTED = ROOT / "reports"
-FIGURES = (["tradeoff_madds", "tradeoff_params"]
+FIGURES = (["tradeoff_madds", "tradeoff_params", "tradeoff_latency", "latency_prediction"]
            + [f"layers_{n}" for n in costmodel.builtin_names()]
            + [f"sweep_{n}" for n in costmodel.builtin_names()])
 
@@ -31,8 +31,8 @@ def test_report_runs_without_torch_and_reports_progress(fresh_report):
                  "report: figure layers_mobilenet_v2",
                  "report: figure sweep_mobilenet_v3_small"):
         assert line in err, line
-    n = len(costmodel.builtin_names())      # README, 2 + 2n figures × 2 formats, 2n + 4 tables
-    assert re.search(rf"report: wrote {1 + 2 * (2 + 2 * n) + 2 * n + 4} files into .* in [0-9.]+ s",
+    n = len(costmodel.builtin_names())      # README, 4 + 2n figures × 2 formats, 2n + 5 tables
+    assert re.search(rf"report: wrote {1 + 2 * (4 + 2 * n) + 2 * n + 5} files into .* in [0-9.]+ s",
                      err)
     assert "Traceback" not in err
 
@@ -43,7 +43,8 @@ def test_report_files(fresh_report):
     want = (["README.md"]
             + [f"figures/{stem}.{ext}" for stem in FIGURES for ext in ("png", "svg")]
             + [f"tables/{n}.{ext}" for n in names for ext in ("csv", "md")]
-            + [f"tables/{t}.{ext}" for t in ("summary", "tradeoff") for ext in ("csv", "md")])
+            + [f"tables/{t}.{ext}" for t in ("summary", "tradeoff") for ext in ("csv", "md")]
+            + ["tables/latency_cpu_1thread.csv"])
     assert files(out) == sorted(want)
     for stem in FIGURES:
         assert (out / "figures" / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

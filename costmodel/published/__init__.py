@@ -141,3 +141,33 @@ def printed_rules(exact: int, printed: str, unit: str = "M") -> list[str]:
             if value.quantize(places, rounding=mode) == target]
 
 
+@dataclass(frozen=True)
+class LatencyRow:
+    """One published latency (milliseconds as printed) with its source, device and precision."""
+
+    source: str
+    table: str
+    version: str
+    label: str
+    device: str
+    precision: str
+    latency_ms: str
+    arch: str
+    alpha: float | None
+    resolution: int | None
+    note: str
+    line: int
+
+
+@lru_cache(maxsize=None)
+def latencies() -> tuple[LatencyRow, ...]:
+    """Every published latency (``latency.csv``): the V3 paper's Pixel 1/2/3 milliseconds
+    (Tables 3 and 4 in two versions, Table 9), TF-slim's V2 and V3 tables, the V2 paper's
+    Table 4. Measured with TF-Lite on one large core (the papers' and README's statements)."""
+    with open(HERE / "latency.csv", newline="", encoding="utf-8") as f:
+        return tuple(LatencyRow(source=r["source"], table=r["table"], version=r["version"],
+                                label=r["label"], arch=r["arch"], alpha=_num(r["alpha"]),
+                                resolution=_num(r["resolution"], int), device=r["device"],
+                                precision=r["precision"], latency_ms=r["latency_ms"].strip(),
+                                note=r["note"], line=i)
+                     for i, r in enumerate(csv.DictReader(f), start=2))

@@ -232,7 +232,8 @@ def build(folder: Path, progress=print, workers: int | None = None):
            "parameter (weights, biases, batch-norm γ and β), i.e. `sum(p.numel())`.",
            "",
            "Contents: [accuracy vs cost](#accuracy-vs-cost) · [summary](#summary) · "
-           "[conformance](#conformance-summary) · [per-layer cost](#per-layer-cost) · "
+           "[conformance](#conformance-summary) · [latency](#latency) · "
+           "[per-layer cost](#per-layer-cost) · "
            "[width × resolution](#sweeps-over-width-and-resolution) · [tables](#tables)",
            "", "## Accuracy vs cost", "",
            f"Published ImageNet top-1 of {len(points)} MobileNets against their exact MAdds and "
@@ -255,6 +256,8 @@ def build(folder: Path, progress=print, workers: int | None = None):
            summary_md.rstrip("\n"), "",
            "## Conformance summary", ""]
     out += conformance_section()
+    from .latency_plots import report_section
+    out += [""] + report_section(figure_paths, tables, progress)
     out += ["", "## Per-layer cost", "",
             "MAdds and params of every layer, colored by kind (`paper` convention, α = 1, 224×224, "
             "1000 classes), with each kind's share; the per-layer tables have shapes, weights, "
