@@ -826,8 +826,8 @@ def report(out):
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Write to this file (atomically) instead of printing.")
-def latency(model, profile, list_presets, resolution, alpha, classes, rounding, kwargs, rho, batch,
-            dtype, fmt, out):
+def latency(model, profile, list_presets, resolution, alpha, classes, rounding, kwargs, input_shape,
+            strict, rho, batch, dtype, fmt, out):
     """Predicted latency of MODEL on a device profile, per layer, with each layer's bound.
 
     \b
@@ -855,14 +855,14 @@ def latency(model, profile, list_presets, resolution, alpha, classes, rounding, 
         return 0
     import costmodel
     from costmodel.scaling import resolution_from
-    from costmodel.torch_bridge import parse_kwargs
+    from costmodel.torch_bridge import parse_input, parse_kwargs
     if model is None:
         from costmodel.errors import UsageError
         raise UsageError("give a MODEL (or --list for the preset profiles)")
     res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
     prof = lat.load_profile(profile)
     c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
-                        kwargs=parse_kwargs(kwargs))
+                        kwargs=parse_kwargs(kwargs), input_shape=parse_input(input_shape))
     emit(lat.predict(c, prof, batch=batch, dtype=dtype).text(fmt), out)
 
 

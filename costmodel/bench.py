@@ -289,7 +289,8 @@ def _measure_layers(model, *, alpha, resolution, device, batch, dtype, warmup, r
     torch = _torch()
     cfg = prepare(Config(model, alpha, resolution, kwargs), device=device, batch=batch,
                   dtype=dtype)
-    records = {r.name: r for r in cfg.costing.layers}
+    from .memory import spec_form          # a PyTorch model's layers as the engine's kinds
+    records = {r.name: r for r in spec_form(cfg.costing).layers}
     modules = dict(cfg.module.named_modules())
     timed = []                                    # (layer record, path, module)
     for name, r in records.items():

@@ -103,6 +103,8 @@ def layer_costs(costing, *, dtype: str = "float32", batch: int = 1,
     if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
         raise UsageError(f"batch must be a whole number > 0, got {batch!r}")
     d, B = DTYPE_BYTES[dtype], batch
+    from .memory import spec_form      # a PyTorch model: its layers as the engine's kinds
+    costing = spec_form(costing)
     out = []
     for r in costing.layers:
         f = r.facts
