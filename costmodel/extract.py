@@ -17,7 +17,8 @@ import copy
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .errors import ModelLoadError
+from .errors import ModelLoadError, UsageError
+from .op_kinds import numel
 from .torch_bridge import _one_line, require_torch
 
 
@@ -58,14 +59,7 @@ def _chw(t):
         return [int(s[1]), 1, 1]
     if len(s) == 3:
         return [int(s[0]), int(s[1]), int(s[2])]
-    return [int(_prod(s[1:]) or 1), 1, 1]
-
-
-def _prod(xs):
-    out = 1
-    for x in xs:
-        out *= int(x)
-    return out
+    return [int(numel(s[1:]) or 1), 1, 1]
 
 
 def extract(model, resolution=224, *, channels: int = 3, name: str | None = None,
@@ -261,7 +255,11 @@ def count_extracted(module, input_shape, *, name: str | None = None):
     """The engine's Costing of ``module`` read through this extraction (for memory.py)."""
     from .costing import Costing
     from .engine import evaluate, plan_for
-    channels, h, w = (tuple(input_shape) + (1, 1))[:3] if len(input_shape) < 3 else input_shape[-3:]
+    if len(input_shape) != 3:
+        raise UsageError(f"{name or 'the model'}: memory and latency read a PyTorch model with "
+                         f"a C×H×W image input; got an input of "
+                         f"{'×'.join(str(d) for d in input_shape)} (counting takes any shape)")
+    channels, h, w = input_shape
     ex = extract(module, (h, w), name=name, channels=channels)
     plan = plan_for(ex.spec)
     F, shapes, res, classes = evaluate(plan)

@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import UsageError
+from .op_kinds import numel
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 #: The compute kinds a profile gives a MAC rate for.
@@ -75,13 +76,6 @@ class LayerCost:
     group: str = ""
 
 
-def _prod(shape) -> int:
-    n = 1
-    for s in shape:
-        n *= int(s)
-    return n
-
-
 def layer_costs(costing, *, dtype: str = "float32", batch: int = 1,
                 fused: bool = False) -> list[LayerCost]:
     """Every layer of ``costing`` as a :class:`LayerCost`.
@@ -109,7 +103,7 @@ def layer_costs(costing, *, dtype: str = "float32", batch: int = 1,
     for r in costing.layers:
         f = r.facts
         L = r.layer or {}
-        i_el, o_el = _prod(r.input), _prod(r.output)
+        i_el, o_el = numel(r.input), numel(r.output)
         params = f["weights"] + f["biases"]
         kind, main, extra, ops, macs = "none", 0, 0, 0, f["macs"] * B
         if r.type in ("conv", "dw", "fc"):

@@ -48,6 +48,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from .op_kinds import numel
+
 #: Bytes per element of each dtype.
 DTYPES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 #: Kinds whose output is the input itself (a view, or the identity at inference).
@@ -73,13 +75,6 @@ def check_batch(batch) -> int:
     if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
         raise UsageError(f"batch must be a whole number > 0, got {batch!r}")
     return batch
-
-
-def _numel(shape) -> int:
-    n = 1
-    for x in shape:
-        n *= int(x)
-    return n
 
 
 # --------------------------------------------------------------------------- dataflow
@@ -132,7 +127,7 @@ def dataflow(costing) -> Dataflow:
     """
     costing = spec_form(costing)
     records = costing.layers
-    elements = [_numel(records[0].input) if records else 0]
+    elements = [numel(records[0].input) if records else 0]
     shapes = [tuple(records[0].input) if records else ()]
     producer = [-1]
     steps: list[Step] = []
@@ -160,7 +155,7 @@ def dataflow(costing) -> Dataflow:
             out = current
         else:
             out = len(elements)
-            elements.append(_numel(r.output))
+            elements.append(numel(r.output))
             shapes.append(tuple(r.output))
             producer.append(i)
         steps.append(Step(i, r.name, r.type, tuple(inputs), out, scratch))
@@ -276,7 +271,7 @@ def layer_memory(costing, *, dtype: str = "fp32", batch: int = 1,
         alias = r.type in ALIASES
         ins = tuple(flow.shapes[t] for t in s.inputs)
         in_el = 0 if alias else batch * sum(flow.elements[t] for t in s.inputs)
-        out_el = 0 if alias else batch * _numel(r.output)
+        out_el = 0 if alias else batch * numel(r.output)
         params = r.weights + r.biases + r.norm_params
         macs = r.facts["macs"] * batch
         out.append(LayerMemory(r.name, r.kind, r.type, ins, tuple(r.output), in_el, out_el, params,
@@ -381,7 +376,7 @@ def paper_memory(costing, *, dtype: str = "fp16", batch: int = 1, first_layer: b
     ops = paper_ops(costing, first_layer=first_layer, pool_fusion=pool_fusion)
     best, where = 0, ""
     for op in ops:
-        total = sum(_numel(s) for s in op.inputs) + (_numel(op.output) if op.output else 0)
+        total = sum(numel(s) for s in op.inputs) + (numel(op.output) if op.output else 0)
         if total * size > best:
             best, where = total * size, op.name
     return PaperMemory(best, where, ops, dtype, batch)
@@ -429,7 +424,7 @@ def by_resolution(costing, *, dtype: str = "fp16", batch: int = 1, first_layer: 
             hw = tuple(op.output[1:])
             r = row(hw)
             r[0] = max(r[0], op.output[0])
-            total = sum(_numel(s) for s in op.inputs) + _numel(op.output)
+            total = sum(numel(s) for s in op.inputs) + numel(op.output)
             r[2] = max(r[2], total)
         # the shape the op reads (even when its input was streamed)
         rec = first[op.name]
@@ -498,7 +493,7 @@ STORAGE_OBJECT_BYTES = 64
 def _leaf_param_outputs(r) -> int:
     """Output elements (batch 1) of the leaf modules with parameters that a layer is built of:
     a convolution (and its batch norm), a linear layer, SE's two 1×1 convolutions, a batch norm."""
-    out = _numel(r.output)
+    out = numel(r.output)
     if r.type in ("conv", "dw"):
         return out * (2 if r.layer.get("norm") == "bn" else 1)
     if r.type == "fc":
@@ -523,7 +518,7 @@ def fvcore_activations(costing, batch: int = 1) -> int:
     total = 0
     for r in costing.layers:
         if r.type in ("conv", "dw"):
-            total += _numel(r.output)
+            total += numel(r.output)
         elif r.type == "fc":
             total += r.output[0]
         elif r.type == "se":
@@ -547,7 +542,7 @@ def torchinfo_sizes(costing, *, batch: int = 1, dtype: str = "fp32") -> dict:
     size = dtype_bytes(dtype)
     batch = check_batch(batch)
     records = costing.layers
-    inp = _numel(records[0].input) * batch * size + STORAGE_OBJECT_BYTES if records else 0
+    inp = numel(records[0].input) * batch * size + STORAGE_OBJECT_BYTES if records else 0
     fwd = 2 * size * batch * sum(_leaf_param_outputs(r) for r in records)
     params = size * sum(r.weights + r.biases + r.norm_params for r in records)
     return {"input": inp, "forward_backward": fwd, "params": params, "total": inp + fwd + params}

@@ -33,6 +33,7 @@ ACT_MODULES = {"relu": "ReLU", "relu6": "ReLU6", "hswish": "Hardswish", "hsigmoi
 
 
 def numel(shape) -> int:
+    """Elements of a tensor of ``shape``: the product of its sizes, as an exact Python int."""
     return prod(int(x) for x in shape)
 
 

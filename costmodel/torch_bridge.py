@@ -268,9 +268,10 @@ def _modules():
 def build_memory(costing) -> int:
     """Bytes a spec built as a PyTorch model needs to exist and to run once (float32):
     its parameters and batch-norm buffers, and three of its largest activations."""
+    from .op_kinds import numel
     capture = getattr(costing, "capture", None)
     if capture is not None:               # a PyTorch model: its parameters, its largest tensor
-        largest = max((_numel(t.shape) for c in capture.layers for t in c.outputs), default=0)
+        largest = max((numel(t.shape) for c in capture.layers for t in c.outputs), default=0)
         return 4 * ((costing.model_params or 0) + 3 * largest)
     sums = costing.fact_totals()
     values = sums["weights"] + sums["biases"] + 4 * sums["norm_channels"]
@@ -281,13 +282,6 @@ def build_memory(costing) -> int:
         for c, hh, ww in zip(s[k], s[h], s[w]):
             largest = max(largest, int(c) * int(hh) * int(ww))
     return 4 * (values + 3 * largest)
-
-
-def _numel(shape) -> int:
-    n = 1
-    for d in shape:
-        n *= int(d)
-    return n
 
 
 def check_memory(costing, what: str = "building it as a PyTorch model"):

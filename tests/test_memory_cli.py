@@ -100,3 +100,14 @@ def test_plot_tradeoff_memory(run, tmp_path):
     row = next(x for x in rows if x["label"] == "1.0/224")
     assert int(row["peak memory (bytes, fp32)"]) == peak(costmodel.count("mobilenet_v2", classes=1001)).bytes
     assert any(x["Pareto (peak memory)"] == "True" for x in rows)
+
+
+def test_memory_of_a_model_without_an_image_input_is_refused(run, tmp_path):
+    """Memory reads a PyTorch model's layers for a C×H×W input; any other shape is said,
+    in one line, never read as a wrong image (counting it still works)."""
+    pytest.importorskip("torch")
+    f = tmp_path / "conv1d.py"
+    f.write_text("import torch.nn as nn\n\n"
+                 "def make():\n    return nn.Sequential(nn.Conv1d(2, 4, 3), nn.ReLU())\n")
+    assert_one_line_error(run("memory", f"{f}:make", "--input", "2x32"), "C×H×W", "2×32")
+    assert run("table", f"{f}:make", "--input", "2x32").exit_code == 0
