@@ -94,6 +94,15 @@ def writable(ctx, param, value):
     return value
 
 
+def output_options(f):
+    """--format (text, csv, markdown, json, latex) and --out (written atomically, checked
+    before any work): how a command's result is rendered and where it goes."""
+    f = click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
+                     help="Write to this file (atomically) instead of printing.")(f)
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
+                        show_default=True)(f)
+
+
 def emit(text: str, out: str | None):
     """Print, or write atomically to ``out`` (never a half-written file)."""
     if out:
@@ -201,9 +210,7 @@ def list_cmd(unit, fmt):
 @click.option("--by-type", is_flag=True,
               help="MAdds and params per layer type with their shares (the V1 paper's Table 2).")
 @click.option("--formulas", is_flag=True, help="Add each layer's cost formula with its numbers.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
-              help="Write to this file (atomically) instead of printing.")
+@output_options
 def table(model, alpha, resolution, rho, classes, rounding, convention, kwargs, unit, input_shape,
           strict, by_type, formulas, fmt, out):
     """Per-layer cost table of MODEL: shapes, weights, biases, norm params, params and MAdds.
@@ -423,9 +430,7 @@ def memory_options(f):
 @click.option("--measure", is_flag=True,
               help="Also run the model on CUDA and print torch.cuda.max_memory_allocated beside "
                    "the peak (needs torch and a CUDA device).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
-              help="Write to this file (atomically) instead of printing.")
+@output_options
 def memory(model, resolution, alpha, classes, rounding, kwargs, input_shape, strict, rho, dtype,
            batch, by_resolution, measure, fmt, out):
     """Activation and weight bytes of every layer of MODEL, and its peak inference memory.
@@ -482,9 +487,7 @@ def memory(model, resolution, alpha, classes, rounding, kwargs, input_shape, str
 @click.option("--all", "show_all", is_flag=True,
               help="List every configuration without a published top-1 that fits "
                    "[default: the 10 with the most MAdds].")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
-              help="Write to this file (atomically) instead of printing.")
+@output_options
 def fit(madds, params, families, convention, unit, show_all, fmt, out):
     """The built-in configurations within a budget, best published top-1 first.
 
@@ -724,9 +727,7 @@ def plot_sweep(arch, alphas, resolutions, classes, rounding, convention, out):
               help="The memory figures instead: fvcore's ActivationCountAnalysis and torchinfo's "
                    "input, forward/backward pass, params and total sizes, rebuilt and measured, "
                    "beside the engine's peak (--tools fvcore,torchinfo narrows them).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
-              help="Write to this file (atomically) instead of printing.")
+@output_options
 def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, input_shape, strict, unit,
               memory_figures, fmt, out):
     """Why counters disagree: each tool's total rebuilt from the engine's facts and measured.
@@ -823,9 +824,7 @@ def report(out):
 @click.option("--batch", type=int, default=1, show_default=True, help="Batch size.")
 @click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8"]), default=None,
               help="Bytes per element [default: the profile's].")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
-              help="Write to this file (atomically) instead of printing.")
+@output_options
 def latency(model, profile, list_presets, resolution, alpha, classes, rounding, kwargs, input_shape,
             strict, rho, batch, dtype, fmt, out):
     """Predicted latency of MODEL on a device profile, per layer, with each layer's bound.
@@ -893,9 +892,7 @@ def latency(model, profile, list_presets, resolution, alpha, classes, rounding, 
 @click.option("--per-layer", is_flag=True,
               help="Time every leaf module of one MODEL (hooks) and map it to the engine's layers, "
                    "with time and MAdds shares by layer type.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
-              help="Write to this file (atomically) instead of printing.")
+@output_options
 def bench(models, device, threads, batch, dtype, alphas, resolutions, kwargs, warmup, repeats,
           min_sample_ms, passes, cuda_graphs, no_pin, per_layer, fmt, out):
     """Measure MODEL's latency here: median and spread of interleaved repeats.
