@@ -287,6 +287,24 @@ def test_input_option_non_square_and_one_channel(run, tmp_path):
     assert bad.exit_code == 2 and "--input" in bad.stderr
 
 
+def test_the_readme_lenet_example(run):
+    """`costmodel table docs/examples/lenet.py:LeNet --input 1x28x28 --strict`, as the README
+    writes it: complete, and equal to FlopCounterMode / 2, sum(numel) and fvcore."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "docs" / "examples" / "lenet.py"
+    spec = importlib.util.spec_from_file_location("readme_lenet", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.LeNet()
+    check_against_counters(model, (1, 28, 28))
+    r = run("table", f"{path}:LeNet", "--input", "1x28x28", "--strict", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["totals"]["madds"] == flop_counter_macs(model, (1, 28, 28))
+    assert doc["complete"] is True
+
+
 def test_crosscheck_on_a_vit_names_what_fvcore_skips():
     model = HandAttention().eval()
     cc = crosscheck(model, input_shape=(3, 32, 32))
