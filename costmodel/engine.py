@@ -73,6 +73,7 @@ class ShapeBuilder:
         self.h0 = self._add_sp(("input", 0), spec.input[1])
         self.w0 = self._add_sp(("input", 1), spec.input[2])
         self.one = self.const(1)
+        self.block_input = None        # the channel entry of the block being expanded
 
     # -- channels
     def _add_ch(self, roles, base, ref, ratio) -> int:
@@ -111,6 +112,16 @@ class ShapeBuilder:
             roles = self.ch[i][0]
             return any(r not in ("fixed", "classes") for r in roles)
         return thinned(a) and thinned(b)
+
+    def block_fraction(self, ratio: float) -> int:
+        """``max(1, int(ratio · C))`` of the enclosing block's input channels ``C``: the SE
+        squeeze of EfficientNet and MnasNet (TF ``max(1, int(input_filters * se_ratio))``)."""
+        if self.block_input is None:
+            raise SpecError("block_ratio sizes the squeeze from a block's input: this layer is "
+                            "not in a block (give 'squeeze' instead)", field="block_ratio")
+        ref = self.block_input
+        return self._add_ch(("block_fraction",) * len(POLICIES),
+                            max(1, int(self.ch_base[ref] * ratio)), ref, float(ratio))
 
     def multiple(self, cin: int, m: int) -> int:
         """``m`` × the input channels, exactly (a depthwise channel multiplier)."""
@@ -223,6 +234,7 @@ def compile_spec(spec: Spec) -> Plan:
             B = node.fields
             block = {"type": node.type, "name": node.name, **B}
             start = (cin, hin, win)
+            b.block_input = cin                         # what a layer's `block_ratio` is of
             expand = _blocks.BLOCKS[node.type]["expand"]
             for entry in expand(B, node.name, node.repeat_index, b.ch_base[cin]):
                 type_ = entry["type"]
@@ -232,6 +244,7 @@ def compile_spec(spec: Spec) -> Plan:
                     raise e.located(file=spec.where, layer=entry["name"]) from None
                 L["name"] = entry["name"]
                 add_layer(type_, L, entry["name"], entry["name"], block)
+            b.block_input = None
             # TF-slim and torchvision add the residual when the stride is 1 and the *scaled*
             # input and output widths are equal: decided again at every α.
             if B.get("residual", True) and start[1:] == (hin, win):
@@ -358,6 +371,7 @@ def plan_for(arch) -> Plan:
 def channel_values(plan: Plan, alpha: float, classes: int, policy: str) -> np.ndarray:
     """Every channel-table entry at width α under a rounding policy (see ``scaling.py``)."""
     rnd = ROUNDING_SCALAR[plan.spec.rounding[policy]]
+    alpha = alpha * plan.spec.width_scale          # a compound-scaled member's width
     one = alpha == 1.0
     vals: list[int] = []
     append = vals.append
@@ -381,6 +395,8 @@ def channel_values(plan: Plan, alpha: float, classes: int, policy: str) -> np.nd
                 append(make_divisible(vals[ref] // round(1 / ratio), 8))
             else:
                 append(make_divisible(vals[ref] * ratio, 8))
+        elif role == "block_fraction":                # SE of the block's input: int(C·r), >= 1
+            append(max(1, int(vals[ref] * ratio)))
         elif role == "grow":
             append(base if alpha <= 1.0 else rnd(base * alpha))
         else:  # pragma: no cover - roles are checked when the spec is parsed
