@@ -128,6 +128,8 @@ BLOCKS = {
                    "t": Field(None, ratio, "expansion factor t (MBConv1, MBConv6)"),
                    "c": Field(None, positive_int, "output channels c"),
                    "n": Field(1, positive_int, "how many blocks (scaled by the spec's depth)"),
+                   "deepen": Field(True, boolean, "false: n is not scaled by the spec's depth "
+                                                  "(EfficientNet-Lite's first and last stages)"),
                    "s": Field(1, pair(positive_int), "stride of the first block"),
                    "k": Field(3, pair(positive_int), "depthwise kernel"),
                    "se": Field(0, _se_ratio, "squeeze-and-excitation ratio of the block's "

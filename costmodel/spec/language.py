@@ -491,7 +491,8 @@ class _Walker:
                 n = fields[repeat_key].parse(entry[repeat_key], repeat_key)
             except SpecError as e:
                 raise e.located(layer=str(given_name or where)) from None
-            n = self._deepen(n)
+            if entry.get("deepen", defaults.get("deepen", True)) is not False:
+                n = self._deepen(n)
             _require(n <= MAX_LAYERS, f"{n:,} blocks: a spec expands to {MAX_LAYERS:,} layers at "
                      f"most (the limit)", layer=str(given_name or where), field=repeat_key)
         for r in range(n):
