@@ -349,22 +349,29 @@ def crosscheck(model, resolution, alpha, classes, rounding, kwargs, input_shape,
               help="key=value,... for a torchvision:NAME or file.py:callable MODEL.")
 @click.option("--status", "statuses", default=None,
               help="Without MODEL: show only cells with these statuses (reproduced, explained, "
-                   "erratum, unexplained).")
+                   "erratum, unexplained, uncounted).")
 @click.option("--latency", "latency_list", is_flag=True,
               help="Without MODEL: list every published latency (the V3 paper's Pixel 1/2/3 ms, "
                    "TF-slim's V2 and V3 tables, the V2 paper's Table 4) with its source, and a "
                    "profile calibrated on a third of the Pixel 1 figures predicting the rest.")
+@click.option("--references", is_flag=True,
+              help="Without MODEL: also count the other networks the MobileNet papers compare "
+                   "against (GoogLeNet, VGG 16, SqueezeNet, AlexNet, Inception V3) through their "
+                   "PyTorch reference implementations (runs PyTorch; the torch extra). Without "
+                   "it their cells are 'uncounted' and say how to count them.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, statuses, latency_list,
-          fmt):
+          references, fmt):
     """Conformance: the published numbers, or MODEL against a paper's architecture.
 
     \b
     Without MODEL: every published MAdds and params figure (papers, TF-slim, torchvision,
     timm) against the engine, each with its status: reproduced (the source's own
-    convention), explained (another named rule reproduces it), erratum (a digit swap), or
-    unexplained (with the nearest candidate and the evidence). The last line counts each
-    status; exit 0 when nothing is unexplained, 1 otherwise.
+    convention), explained (another named rule reproduces it), erratum (a digit swap),
+    unexplained (with the nearest candidate and the evidence), or uncounted (a network with
+    no spec and no reference implementation here, or one counted only with --references:
+    the cell says which). The last line counts each status; exit 0 when nothing is
+    unexplained, 1 otherwise.
 
     \b
     With MODEL --paper ARCH: MODEL (a spec, torchvision:NAME or file.py:callable) block by
@@ -377,10 +384,11 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
       costmodel check
       costmodel check --status unexplained
       costmodel check --latency
+      costmodel check --references --status reproduced,explained,unexplained
       costmodel check torchvision:mobilenet_v3_large --paper mobilenet_v3_large
       costmodel check my_v1.py:MobileNet --paper mobilenet_v1 --allow biases,classes
     """
-    from costmodel import checks
+    from costmodel import conformance
     from costmodel.errors import UsageError
     if model is None and latency_list:
         from costmodel.latency import published_latency_text
@@ -389,22 +397,22 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
     if model is None:
         if paper is not None:
             raise UsageError("--paper compares a MODEL: give the model first (costmodel check MODEL --paper ARCH)")
-        results, skipped = checks.check_published()
+        results, skipped = conformance.check_published(references=references)
         shown = results
         if statuses:
-            wanted = checks.parse_statuses(statuses)
+            wanted = conformance.parse_statuses(statuses)
             shown = [r for r in results if r.status in wanted]
-        text = checks.published_text(shown, skipped, fmt)
+        text = conformance.published_text(shown, skipped, fmt)
         if shown is not results and fmt == "text":
-            text += checks.summary_line(results, skipped) + " (all cells)\n"
+            text += conformance.summary_line(results, skipped) + " (all cells)\n"
         click.echo(text, nl=False)
-        return 1 if checks.status_counts(results)["unexplained"] else 0
+        return 1 if conformance.status_counts(results)["unexplained"] else 0
     if paper is None:
         raise UsageError("give the paper architecture to compare MODEL with: --paper ARCH "
                          "(e.g. --paper mobilenet_v2)")
     from costmodel.torch_bridge import parse_kwargs
     allow_list = tuple(a.strip() for a in allow.split(",") if a.strip())
-    result = checks.check_model(model, paper, alpha=alpha, resolution=resolution, version=version,
+    result = conformance.check_model(model, paper, alpha=alpha, resolution=resolution, version=version,
                                 allow=allow_list, rounding=rounding, kwargs=parse_kwargs(kwargs))
     click.echo(result.render(fmt), nl=False)
     return 0 if result.conforms else 1

@@ -73,8 +73,8 @@ def test_timms_builds_agree(name, timm_name):
 
 
 def _cells(source):
-    from costmodel import checks
-    results, _ = checks.check_published([source])
+    from costmodel import conformance
+    results, _ = conformance.check_published([source])
     return {(r.label, r.metric): r for r in results if "fficientNet" in r.label}
 
 

@@ -36,8 +36,8 @@ def test_a1_at_other_widths_is_timms():
 
 
 def _cells(sources):
-    from costmodel import checks
-    results, _ = checks.check_published(sources)
+    from costmodel import conformance
+    results, _ = conformance.check_published(sources)
     return {(r.label, r.metric): r for r in results if "nas" in r.label.lower()}
 
 

@@ -7,6 +7,7 @@ A spec is a table with these keys (only ``layers`` is required)::
     source  = "Sandler et al., arXiv:1801.04381v4, Table 2"
     family  = "v2"                        # or a table defining it: see costmodel/families.py
     chart   = { order = 2, marker = "s", legend = "MobileNetV2" }   # the trade-off chart
+    base    = "mobilenet_v2"              # this spec is that one plus its [[changes]] (inherit.py)
     classes = 1000                        # width of `out = "classes"`
     input   = { channels = 3, resolution = 224 }
     width   = { tf = "make_divisible", torchvision = "make_divisible" }
@@ -70,6 +71,7 @@ from ..layers import KINDS, parse_fields, parse_layer, positive_int
 from ..limits import MAX_DEPTH, MAX_LAYERS
 from ..scaling import POLICIES, ROUNDINGS
 from .blocks import BLOCKS
+from .inherit import with_base
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -77,8 +79,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
-TOP_LEVEL = ("name", "title", "source", "notes", "family", "chart", "paper", "variant", "classes",
-             "input", "width", "defaults", "layers", "depth", "models")
+TOP_LEVEL = ("name", "base", "changes", "title", "source", "notes", "family", "chart", "paper",
+             "variant", "classes", "input", "width", "defaults", "layers", "depth", "models")
 #: What a member of a compound-scaled family (``[models.NAME]``) may set.
 MEMBER_FIELDS = ("title", "width", "depth", "resolution", "chart", "notes")
 VARIANT_DIR = BUILTIN_DIR / "variants"
@@ -212,14 +214,16 @@ def load(source: Any) -> Spec:
                 base = _members().get(s)
                 if base:
                     _BUILTIN_CACHE[s] = parse(read_file(BUILTIN_DIR / f"{base}.toml"),
-                                              file=f"{s}.toml", default_name=base, member=s)
+                                              file=f"{s}.toml", default_name=base, member=s,
+                                              folder=BUILTIN_DIR)
                     return _BUILTIN_CACHE[s]
                 path = (VARIANT_DIR if "@" in s else BUILTIN_DIR) / f"{s}.toml"
-                _BUILTIN_CACHE[s] = parse(read_file(path), file=f"{s}.toml", default_name=s)
+                _BUILTIN_CACHE[s] = parse(read_file(path), file=f"{s}.toml", default_name=s,
+                                          folder=path.parent)
             return _BUILTIN_CACHE[s]
         path = Path(s)
         if path.suffix.lower() in (".toml", ".json") or path.exists() or "/" in s or "\\" in s:
-            return parse(read_file(path), file=s, default_name=path.stem)
+            return parse(read_file(path), file=s, default_name=path.stem, folder=path.parent)
         from ..errors import UsageError
         hint = ""
         if "@" in s and s.split("@")[0] in builtin_names():
@@ -235,10 +239,12 @@ def _require(cond, msg, **where):
 
 
 def parse(data: dict, *, file: str | None = None, default_name: str = "spec",
-          member: str | None = None) -> Spec:
-    """Check a spec's data and flatten its layers into nodes (``member``: one of its
-    ``[models.NAME]``, the spec scaled as that table says)."""
+          folder: Path | None = None, member: str | None = None) -> Spec:
+    """Check a spec's data and flatten its layers into nodes.  A spec with a ``base`` is its
+    base plus its ``changes`` (``inherit.py``; a base file is read relative to ``folder``);
+    ``member``: one of its ``[models.NAME]``, the spec scaled as that table says."""
     try:
+        data = with_base(data, folder)
         scale = {}
         if member is not None:
             data, scale = _member_data(data, member)
