@@ -339,7 +339,9 @@ def crosscheck(model, resolution, alpha, classes, rounding, kwargs, input_shape,
                    "mid, printed; mobilenet_v1: printed).")
 @click.option("--alpha", "-a", type=float, default=1.0, show_default=True,
               help="Width multiplier of the paper model (and of a spec MODEL).")
-@click.option("--resolution", "-r", type=int, default=224, show_default=True)
+@click.option("--resolution", "-r", type=int, default=None,
+              help="Input resolution of both models [default: the paper model's, 224 for the "
+                   "MobileNets, 300 for efficientnet_b3].")
 @click.option("--rounding", type=click.Choice(POLICIES), default="tf", show_default=True,
               help="Width rounding of the paper model at α != 1.")
 @click.option("--allow", default="", help="Known, intended deviations to accept: a comma list of "

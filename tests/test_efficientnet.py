@@ -142,3 +142,22 @@ def test_a_member_table_with_an_unknown_field_names_it():
     data = {"name": "x", "layers": NET["layers"], "models": {"x_big": {"widht": 1.2}}}
     with pytest.raises(SpecError, match="models.x_big.widht"):
         parse(data, file="x.toml", member="x_big")
+
+
+# --------------------------------------------------------------------------- real models vs papers
+
+@needs_torch
+@pytest.mark.parametrize("model,paper", [
+    ("torchvision:efficientnet_b0", "efficientnet_b0"), ("torchvision:efficientnet_b1", "efficientnet_b1"),
+    ("torchvision:efficientnet_b2", "efficientnet_b2"), ("torchvision:efficientnet_b3", "efficientnet_b3"),
+    ("timm:efficientnet_b0", "efficientnet_b0"), ("timm:tf_efficientnet_b2", "efficientnet_b2"),
+    ("timm:semnasnet_100", "mnasnet_a1"), ("timm:mnasnet_small", "mnasnet_small"),
+    ("timm:efficientnet_lite0", "efficientnet_lite0")])
+def test_real_implementations_conform_to_their_papers(model, paper):
+    """Block by block (swish read from the captured SiLU, SE from its pool-conv-act-conv-gate-
+    multiply pattern), at the paper model's own resolution."""
+    if model.startswith("timm:"):
+        pytest.importorskip("timm")
+    from costmodel.conformance import check_model
+    result = check_model(model, paper)
+    assert result.conforms, result.render("text")
