@@ -161,3 +161,11 @@ def test_real_implementations_conform_to_their_papers(model, paper):
     from costmodel.conformance import check_model
     result = check_model(model, paper)
     assert result.conforms, result.render("text")
+
+
+def test_any_family_takes_a_depth_coefficient():
+    """MobileNetV2 at depth 1.5 (a variant of the built-in: base + depth): its seven
+    bottleneck rows (n = 1, 2, 3, 4, 3, 3, 1) become ceil(1.5·n) blocks."""
+    deep = costmodel.count(parse({"base": "mobilenet_v2", "name": "v2_deep", "depth": 1.5}))
+    assert sum(r.kind == "depthwise" for r in deep.layers) == \
+        sum(math.ceil(1.5 * n) for n in (1, 2, 3, 4, 3, 3, 1))
