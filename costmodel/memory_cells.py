@@ -107,17 +107,38 @@ def check_v2_table3() -> tuple[list[CellResult], int]:
     return out, skipped
 
 
+def timm_macts_rows() -> list[dict]:
+    """timm's published ``infer_macts`` for the models of ``timm.csv`` (timm's MobileNets,
+    each with the built-in and width it is): the row of ``timm_bench.csv`` (timm's 5090
+    benchmark CSV, ``timm-bench-5090`` in ``sources.csv``) at the model's resolution.  One
+    record, one source: ``timm.csv`` names the models, ``timm_bench.csv`` prints the figure."""
+    from .published import rows
+    from .published.timm_bench import SOURCE, VERSION, records
+    bench = records()
+    out = []
+    for r in rows():
+        if r.source != "timm":
+            continue
+        got = [b for b in bench.get(r.label, []) if int(b["infer_img_size"]) == r.resolution]
+        if got:
+            out.append({"source": SOURCE, "table": "infer_macts", "version": VERSION,
+                        "label": r.label, "arch": r.arch, "alpha": r.alpha,
+                        "resolution": r.resolution, "classes": r.classes,
+                        "infer_macts": got[0]["infer_macts"], "unit": "M"})
+    return out
+
+
 def check_timm_macts() -> list[CellResult]:
-    """timm's ``infer_macts`` (its benchmark CSVs: fvcore's ActivationCountAnalysis, in M):
+    """timm's ``infer_macts`` (its benchmark CSV: fvcore's ActivationCountAnalysis, in M):
     ``memory.fvcore_activations`` of the built-in at the model's width, torchvision's width
     rounding (timm's own) first, then TF's."""
     from . import count
     from .memory import fvcore_activations
     out = []
-    for r in table("timm_macts"):
+    for r in timm_macts_rows():
         for rounding in ("torchvision", "tf"):
-            c = count(r["arch"], alpha=float(r["alpha"]), resolution=int(r["resolution"]),
-                      classes=int(r["classes"]), rounding=rounding)
+            c = count(r["arch"], alpha=r["alpha"], resolution=r["resolution"],
+                      classes=r["classes"], rounding=rounding)
             v = fvcore_activations(c)
             rules = printed_rules(v, r["infer_macts"], r["unit"])
             if rules:
@@ -126,7 +147,7 @@ def check_timm_macts() -> list[CellResult]:
         out.append(CellResult(
             r["source"], r["table"], r["version"], r["label"], "activations", r["infer_macts"],
             r["unit"], v, ("reproduced" if primary else "explained") if rules else "unexplained",
-            (f"fvcore activation count of {r['arch']} α={float(r['alpha']):g}, {rules[0]}"
+            (f"fvcore activation count of {r['arch']} α={r['alpha']:g}, {rules[0]}"
              + ("" if primary else ", with tf width rounding")) if rules
             else f"the count gives {v:,} (torchvision rounding) or more"))
     return out
