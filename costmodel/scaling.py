@@ -31,6 +31,8 @@ Rounding functions:
 * ``make_divisible``: TF-slim ``mobilenet.py`` and torchvision
   ``_make_divisible(c·α, 8)``: nearest multiple of 8, at least 8, and never
   more than 10 % below ``c·α``.
+* ``nearest``: ``round(c·α)``, halves up, at least 1 (ShuffleNet's "s×": "scaling the number
+  of filters by s times"; exact at s = 0.25, 0.5, 1.5, 2 for its channel counts).
 
 Resolution: ``--resolution R`` sets the input size directly; ``--rho ρ`` sets
 ``R = round(ρ·224)`` (224 being the papers' base resolution).
@@ -41,7 +43,7 @@ from __future__ import annotations
 from .errors import UsageError
 
 POLICIES = ("tf", "torchvision")
-ROUNDINGS = ("slim_v1", "make_divisible")
+ROUNDINGS = ("slim_v1", "make_divisible", "nearest")
 ROLES = ("scaled", "fixed", "grow", "input_ratio", "input_round", "squeeze", "classes")
 BASE_RESOLUTION = 224
 
@@ -65,7 +67,12 @@ def slim_v1_depth(v: float, min_depth: int = 8) -> int:
     return max(int(v), min_depth)
 
 
-ROUNDING_SCALAR = {"slim_v1": slim_v1_depth, "make_divisible": make_divisible}
+def nearest(v: float) -> int:
+    """``round(v)``, halves up, at least 1."""
+    return max(1, int(v + 0.5))
+
+
+ROUNDING_SCALAR = {"slim_v1": slim_v1_depth, "make_divisible": make_divisible, "nearest": nearest}
 
 
 def check_alpha(alpha) -> float:

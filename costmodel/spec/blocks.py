@@ -104,3 +104,7 @@ BLOCKS = {
         "expand": bneck,
     },
 }
+
+from .shuffle import BLOCK as _SHUFFLE_UNIT  # noqa: E402  (ShuffleNet's unit, its own module)
+
+BLOCKS["shuffle_unit"] = _SHUFFLE_UNIT
