@@ -18,6 +18,7 @@ import numpy as np
 from . import conventions as _conv
 from .conventions import Facts
 from .layers import FACTS, KINDS
+from .scaling import NO_ROUNDING
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,16 @@ class Costing:
         from .report.tables import layer_frame
         return layer_frame(self, formulas=formulas)
 
+    def group_totals(self) -> dict[str, tuple[int, int]]:
+        """MAdds and params summed per layer type (``LayerRecord.group``), in the order the
+        types first appear."""
+        groups: dict[str, list[int]] = {}
+        for r in self.layers:
+            g = groups.setdefault(r.group, [0, 0])
+            g[0] += r.madds
+            g[1] += r.params
+        return {name: (m, p) for name, (m, p) in groups.items()}
+
     def by_type(self):
         """MAdds and params per layer type, with shares (the V1 paper's Table 2)."""
         from .report.tables import by_type_frame
@@ -205,7 +216,7 @@ class CapturedCosting(Costing):
         self.capture = capture
         F = capture.matrix() if F is None else F
         super().__init__(_NamedPlan(name or capture.name), F, {}, alpha=1.0,
-                         resolution=capture.resolution, classes=None, rounding="-",
+                         resolution=capture.resolution, classes=None, rounding=NO_ROUNDING,
                          convention=convention, unit=unit, name=name or capture.name)
         self.unsupported = dict(capture.uncounted)
         self.uncalled = dict(capture.uncalled)

@@ -21,12 +21,10 @@ import numpy as np
 
 from .errors import SpecError, UsageError
 from .layers import FACT_ROW, FACTS, KINDS, Kind, parse_layer
-from .scaling import POLICIES, ROUNDING_SCALAR, check_alpha, check_policy, make_divisible
+from .scaling import (POLICIES, ROUNDING_SCALAR, WIDTH_ROLES, check_alpha, check_policy,
+                      make_divisible)
 from .spec import blocks as _blocks
 from .spec.language import Spec, load
-
-# Channel-table roles whose value at α = 1 is the base value written in the spec.
-_LITERAL_AT_ONE = ("scaled", "grow", "input_ratio", "input_round")
 
 
 @dataclass
@@ -95,7 +93,7 @@ class ShapeBuilder:
         if isinstance(out, tuple) and out[0] == "−block":   # c − the block's input channels
             c = self._add_ch(roles, out[1], -1, 0.0)
             base = out[1] - self.ch_base[self.block_input]
-            return self._add_ch(("diff",) * len(POLICIES), base, c, float(self.block_input))
+            return self._add_ch(("diff",) * len(POLICIES), base, c, self.block_input)
         if isinstance(out, tuple):                     # t × input (a V2 expansion)
             t = out[1]
             base = int(round(t * in_base))
@@ -109,7 +107,7 @@ class ShapeBuilder:
             ratio = 0.25 if out == 0 else out / in_base
             base = make_divisible(in_base * ratio, 8) if out == 0 else out
             return self._add_ch(roles, base, cin, ratio)
-        needs_ref = any(r in ("input_ratio", "input_round") for r in roles)
+        needs_ref = any(WIDTH_ROLES[r].follows_input for r in roles)
         return self._add_ch(roles, out, cin if needs_ref else -1, out / in_base if needs_ref else 0.0)
 
     def may_equal(self, a: int, b: int) -> bool:
@@ -125,7 +123,7 @@ class ShapeBuilder:
 
     def concat(self, a: int, b: int) -> int:
         """Channels ``a + b`` (a concatenation), at every α."""
-        return self._add_ch(("sum",) * len(POLICIES), self.ch_base[a] + self.ch_base[b], a, float(b))
+        return self._add_ch(("sum",) * len(POLICIES), self.ch_base[a] + self.ch_base[b], a, b)
 
     def same_size(self, a: int, b: int, L: dict):
         """Size entries ``a`` and ``b`` must be equal (checked now and at every input size)."""
@@ -372,9 +370,11 @@ _INT64_SAFE = 2 ** 56
 
 
 def _channel_steps(plan: Plan):
-    """Per policy, the channel entries' roles in table order (refs always come earlier)."""
+    """Per policy, the channel entries' roles (``scaling.WIDTH_ROLES``) in table order (refs
+    always come earlier)."""
     for p_i, policy in enumerate(POLICIES):
-        plan.steps[policy] = [(roles[p_i], base, ref, ratio) for roles, base, ref, ratio in plan.ch]
+        plan.steps[policy] = [(WIDTH_ROLES[roles[p_i]].channels, base, ref, ratio)
+                              for roles, base, ref, ratio in plan.ch]
 
 
 _PLANS: dict = {}
@@ -396,37 +396,12 @@ def plan_for(arch) -> Plan:
 def channel_values(plan: Plan, alpha: float, classes: int, policy: str) -> np.ndarray:
     """Every channel-table entry at width α under a rounding policy (see ``scaling.py``)."""
     rnd = ROUNDING_SCALAR[plan.spec.rounding[policy]]
-    one = alpha == 1.0
     vals: list[int] = []
     append = vals.append
-    for role, base, ref, ratio in plan.steps[policy]:
-        if role == "fixed":
-            append(base)
-        elif role == "classes":
-            append(classes)
-        elif one and role in _LITERAL_AT_ONE:
-            append(base)
-        elif role == "scaled":
-            append(rnd(base * alpha))
-        elif role == "input_ratio":
-            append(make_divisible(vals[ref] * ratio, 8))
-        elif role == "input_round":
-            append(int(round(vals[ref] * ratio)))
-        elif role == "squeeze_given" and one:         # an explicit SE squeeze: its own width
-            append(base)
-        elif role in ("squeeze", "squeeze_given"):
-            if policy == "torchvision":
-                append(make_divisible(vals[ref] // round(1 / ratio), 8))
-            else:
-                append(make_divisible(vals[ref] * ratio, 8))
-        elif role == "grow":
-            append(base if alpha <= 1.0 else rnd(base * alpha))
-        elif role == "sum":                            # a concatenation's channels
-            append(vals[ref] + vals[int(ratio)])
-        elif role == "diff":                           # c − a block's input channels
-            append(vals[ref] - vals[int(ratio)])
-        else:  # pragma: no cover - roles are checked when the spec is parsed
-            raise AssertionError(role)
+    for channels, base, ref, ratio in plan.steps[policy]:
+        if type(ratio) is int:                # a second operand's entry (concat, c − input)
+            ratio = vals[ratio]
+        append(channels(base, alpha, rnd, vals[ref] if ref >= 0 else 0, ratio, classes, policy))
     return vals
 
 

@@ -1,11 +1,11 @@
 """Published memory cells: the V2 paper's Table 3 and timm's ``infer_macts``, against
-``costmodel.memory``.  ``checks.check_published`` includes them."""
+``costmodel.memory``.  ``conformance.check_published`` includes them."""
 
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from .checks import CellResult
+from .conformance.cells import CellResult
 from .published import printed_rules, table
 
 
@@ -21,7 +21,8 @@ SHUFFLENET_G2 = ("shufflenet_v1@g2", 2.0)
 
 def _kb_rules(nbytes: int, printed: str) -> list[str]:
     """How ``nbytes`` shows as ``printed`` Kb (1,000 bytes): to whole Kb (rounded, truncated
-    or rounded up) or to two significant digits (rounded or truncated), as the table prints."""
+    or rounded up) or to two or one significant digits (rounded or truncated), as the table
+    prints."""
     value = Decimal(nbytes) / 1000
     target = Decimal(printed)
     out = []

@@ -19,7 +19,6 @@ import importlib.util
 import re
 import sys
 import traceback
-from collections import defaultdict
 from pathlib import Path
 
 from .errors import MissingExtra, ModelLoadError, UsageError
@@ -38,6 +37,16 @@ def is_module(obj) -> bool:
     """An ``nn.Module``, recognised without importing torch."""
     return any(c.__module__ == "torch.nn.modules.module" and c.__name__ == "Module"
                for c in type(obj).__mro__)
+
+
+def is_pytorch(model) -> bool:
+    """A MODEL argument that is a PyTorch model (a module or a reference to one), not a spec:
+    the one test every command makes before counting."""
+    return is_module(model) or is_model_ref(model)
+
+
+#: A PyTorch model's input resolution when none is given (the ImageNet models' 224).
+DEFAULT_RESOLUTION = 224
 
 
 def require_torch():
@@ -422,13 +431,3 @@ def fvcore_counts(model, resolution, channels: int = 3, input_shape=None):
         total = int(f.total())
         skipped = dict(f.unsupported_ops())
     return by_module, total, skipped
-
-
-def module_tree(model) -> dict[str, list[str]]:
-    """Each module path's direct children paths."""
-    tree: dict[str, list[str]] = defaultdict(list)
-    for path, _ in model.named_modules():
-        if path:
-            parent = path.rpartition(".")[0]
-            tree[parent].append(path)
-    return tree
