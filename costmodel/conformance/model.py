@@ -62,7 +62,7 @@ def check_model(model, paper: str, *, alpha: float = 1.0, resolution: int | None
     """Compare ``model`` (a spec or a PyTorch model) block by block with a paper's architecture."""
     from .. import count
     from ..spec import builtin_names
-    from ..torch_bridge import is_model_ref, is_module
+    from ..torch_bridge import is_pytorch
     if paper not in builtin_names():
         raise UsageError(f"unknown paper architecture {paper!r}: use one of {', '.join(builtin_names())}")
     versions = paper_versions(paper)
@@ -74,7 +74,7 @@ def check_model(model, paper: str, *, alpha: float = 1.0, resolution: int | None
     if resolution is None:              # the paper model's own (EfficientNet-B3: 300)
         from ..spec import load
         resolution = load(paper).input[1]
-    if is_module(model) or is_model_ref(model):
+    if is_pytorch(model):
         m = count(model, resolution=resolution, kwargs=kwargs)
         name = m.name
     else:

@@ -25,6 +25,9 @@ layers the reference implementations build:
     a linear 1×1 projection to ``c``, and a residual add when the stride is 1
     and ``in = c``.  ``act`` is the activation (EfficientNet: swish).
 
+``shuffle_unit`` (ShuffleNet, Table 1 stage rows ``c, n, s`` with groups ``g``)
+    in its own module, ``shuffle.py``.
+
 A block type is a function ``expand(fields, name, repeat_index, cin) -> [layer entries]``
 (``cin``: the input channels at α = 1) with its fields; register it in :data:`BLOCKS`.
 """
@@ -144,3 +147,7 @@ BLOCKS = {
         "expand": bottleneck,
     },
 }
+
+from .shuffle import BLOCK as _SHUFFLE_UNIT  # noqa: E402  (ShuffleNet's unit, its own module)
+
+BLOCKS["shuffle_unit"] = _SHUFFLE_UNIT
