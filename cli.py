@@ -756,7 +756,10 @@ def _reconcile_memory(model, tools, resolution, alpha, classes, rounding, kwargs
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False), default="reports", show_default=True,
               help="The report folder (replaced atomically: a failure keeps the previous one).")
-def report(out):
+@click.option("--redraw", is_flag=True,
+              help="Draw every figure, even those the previous report in the folder drew from "
+                   "the same inputs (by default they are kept).")
+def report(out, redraw):
     """Write the report that `make report` writes: everything at a glance.
 
     \b
@@ -768,14 +771,17 @@ def report(out):
 
     Deterministic (re-runs give byte-identical tables) and atomic: built in a temporary
     folder and swapped in, so a failure keeps the previous report. Needs no torch, no
-    network and no weights; prints a progress line per step.
+    network and no weights; prints a progress line per step. The figures are drawn in one
+    process per CPU; those of the previous report are kept when nothing they are drawn
+    from changed (every file of the costmodel package, the Python, matplotlib, numpy and
+    pandas versions: figures/inputs.json records them).
 
     \b
     Example:
       costmodel report --out reports
     """
     from costmodel.report.job import run
-    run(out, progress=lambda line: click.echo(line, err=True))
+    run(out, progress=lambda line: click.echo(line, err=True), redraw=redraw)
 
 
 # --------------------------------------------------------------------------- latency
