@@ -141,7 +141,7 @@ def test_a_failed_report_leaves_the_previous_one(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("drawing failed")
 
-    monkeypatch.setattr("costmodel.report.plots.draw_layers", boom)
+    monkeypatch.setattr("costmodel.report.plots.draw_tradeoff", boom)      # the first figure
     with pytest.raises(RuntimeError, match="drawing failed"):
         job.run(out, progress=lambda line: None, workers=1)
     assert (out / "README.md").read_text(encoding="utf-8") == "the previous report\n"
