@@ -232,6 +232,8 @@ def channels(v, field):
         return v
     if isinstance(v, tuple) and len(v) == 2 and v[0] == "×in":  # a block's expansion: t × input
         return v
+    if isinstance(v, tuple) and len(v) == 2 and v[0] == "−block":  # c − the block's input
+        return v
     return positive_int(v, field)
 
 
@@ -851,3 +853,6 @@ def parse_layer(kind: Kind, entry: dict, defaults: dict) -> dict:
     if hasattr(kind, "normalise"):
         L = kind.normalise(L)
     return L
+
+
+from . import layers_shuffle  # noqa: E402,F401  (ShuffleNet's kinds: shuffle, pool, concat)

@@ -31,6 +31,8 @@ Rounding functions:
 * ``make_divisible``: TF-slim ``mobilenet.py`` and torchvision
   ``_make_divisible(c·α, 8)``: nearest multiple of 8, at least 8, and never
   more than 10 % below ``c·α``.
+* ``nearest``: ``round(c·α)``, halves up, at least 1 (ShuffleNet's "s×": "scaling the number
+  of filters by s times"; exact at s = 0.25, 0.5, 1.5, 2 for its channel counts).
 
 Resolution: ``--resolution R`` sets the input size directly; ``--rho ρ`` sets
 ``R = round(ρ·R₀)``, ``R₀`` the model's own input size (224 for the papers' models).
@@ -41,7 +43,7 @@ from __future__ import annotations
 from .errors import UsageError
 
 POLICIES = ("tf", "torchvision")
-ROUNDINGS = ("slim_v1", "make_divisible")
+ROUNDINGS = ("slim_v1", "make_divisible", "nearest")
 BASE_RESOLUTION = 224
 #: A PyTorch model's ``rounding``: its channels are what its code builds, no policy applies.
 NO_ROUNDING = "-"
@@ -66,7 +68,12 @@ def slim_v1_depth(v: float, min_depth: int = 8) -> int:
     return max(int(v), min_depth)
 
 
-ROUNDING_SCALAR = {"slim_v1": slim_v1_depth, "make_divisible": make_divisible}
+def nearest(v: float) -> int:
+    """``round(v)``, halves up, at least 1."""
+    return max(1, int(v + 0.5))
+
+
+ROUNDING_SCALAR = {"slim_v1": slim_v1_depth, "make_divisible": make_divisible, "nearest": nearest}
 
 
 # --------------------------------------------------------------------------- width roles
@@ -173,9 +180,27 @@ class Classes(Fixed):
         return classes
 
 
-#: Every width role by name; a spec names all but ``squeeze_given``.
+class Sum(WidthRole):
+    """The channels of a concatenation: its two inputs' counts added.  (Not a role a spec
+    names: the engine gives it to a ``concat``; ``ratio`` is the second input's count.)"""
+    name = "sum"
+
+    def channels(self, base, alpha, rounding, input=0, ratio=0.0, classes=0, policy="tf"):
+        return input + ratio
+
+
+class Difference(WidthRole):
+    """``c − c_in``: a ShuffleNet stride-2 unit's branch, whose output is concatenated with
+    its input to make ``c``.  (The engine's; ``ratio`` is the block input's count.)"""
+    name = "diff"
+
+    def channels(self, base, alpha, rounding, input=0, ratio=0.0, classes=0, policy="tf"):
+        return input - ratio
+
+
+#: Every width role by name; a spec names all but ``squeeze_given``, ``sum`` and ``diff``.
 WIDTH_ROLES = {r.name: r for r in (Scaled(), Fixed(), Grow(), InputRatio(), InputRound(),
-                                   Squeeze(), SqueezeGiven(), Classes())}
+                                   Squeeze(), SqueezeGiven(), Classes(), Sum(), Difference())}
 ROLES = ("scaled", "fixed", "grow", "input_ratio", "input_round", "squeeze", "classes")
 
 
