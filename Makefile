@@ -1,8 +1,7 @@
 # The two commands of the README. Both create .venv on a fresh machine and install what they need.
 #   make report   install costmodel and write the reports into reports/
 #   make test     install costmodel with the torch, timm, test and peers extras and run the tests (a sample
-#                 of each built-in's α × resolution grid against fvcore), one pytest worker per CPU
-#                 (pytest-xdist; the workers share one report)
+#                 of each built-in's α × resolution grid against fvcore)
 #   make fuzz     the exhaustive grids (tests marked `fuzz`: every built-in × every α ×
 #                 resolution against fvcore) and the property tests with five times the
 #                 examples (1,100 random specs, 300 models)
@@ -29,7 +28,7 @@ report: $(VENV)/.installed-report
 	$(VENV)/bin/costmodel report --out reports
 
 test: $(VENV)/.installed-test
-	$(PY) -m pytest -q -n auto
+	$(PY) -m pytest -q
 
 fuzz: $(VENV)/.installed-test
 	$(PY) -m pytest -q -m fuzz

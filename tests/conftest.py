@@ -71,31 +71,13 @@ print(json.dumps({{"code": code, "loaded": [m for m in {heavy!r} if m in sys.mod
 """
 
 
-def _build_report(out):
-    import json
-    code = REPORT_SCRIPT.format(root=str(ROOT), out=str(out), heavy=HEAVY)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    doc = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {"out": str(out), "code": doc["code"], "loaded": doc["loaded"], "stderr": proc.stderr}
-
-
 @pytest.fixture(scope="session")
 def fresh_report(tmp_path_factory):
     """The test run's one fresh report, written by the command line in a new interpreter
-    (as `make report`): {"out", "code", "loaded" (heavy modules it imported), "stderr"}.
-    Under pytest-xdist (`make test`) the first worker that needs it builds it, the others
-    read it (a lock in the run's shared temporary folder)."""
+    (as `make report`): {"out", "code", "loaded" (heavy modules it imported), "stderr"}."""
     import json
-    if os.environ.get("PYTEST_XDIST_WORKER") is None:
-        doc = _build_report(tmp_path_factory.mktemp("fresh") / "reports")
-    else:
-        from filelock import FileLock
-        shared = tmp_path_factory.getbasetemp().parent          # this run's, for every worker
-        with FileLock(str(shared / "fresh_report.lock")):
-            saved = shared / "fresh_report.json"
-            if saved.is_file():
-                doc = json.loads(saved.read_text(encoding="utf-8"))
-            else:
-                doc = _build_report(shared / "fresh" / "reports")
-                saved.write_text(json.dumps(doc), encoding="utf-8")
-    return {**doc, "out": Path(doc["out"])}
+    out = tmp_path_factory.mktemp("fresh") / "reports"
+    code = REPORT_SCRIPT.format(root=str(ROOT), out=str(out), heavy=HEAVY)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"out": out, "code": doc["code"], "loaded": doc["loaded"], "stderr": proc.stderr}
