@@ -31,6 +31,7 @@ counted in ``uncounted`` by name, never as zero silently.
 from __future__ import annotations
 
 import copy
+import functools
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field
@@ -258,6 +259,10 @@ class _Call:
         self.upsample_mode = ""
         self.residual = False
         self.einsum = None                      # (equation, operand shapes)
+        self.functional = False                 # called as torch.nn.functional.<fname>
+        self.method = False                     # called as torch.add / x.add (not +), ...
+        self.module_leaf = False                # the module it ran in has no children
+        self.module_class = ""                  # its class, with the module it is defined in
         self.new_storages: list[int] = []       # allocations its operators made
         self.peak_live = 0                      # most bytes of those alive at once
 
@@ -347,11 +352,14 @@ class _Recorder:
         self.uncounted: Counter = Counter()
         self.used_names: Counter = Counter()
         self.current: _Call | None = None
+        self.method_call = False
 
     # -- modules
     def pre(self, module, args, kwargs):
         self.stack.append(module)
         self.called.add(module)
+        if _class_name(module) in op_kinds.ATTENTION_MODULES:
+            module.__dict__["_costmodel_first"] = len(self.layers)
         fused = isinstance(module, self.torch.nn.MultiheadAttention) and \
             _mha_fast_path(self.torch, module, args, kwargs)
         module._costmodel_fused = fused
@@ -361,6 +369,15 @@ class _Recorder:
     def post(self, module, args, kwargs, output):
         if self.stack and self.stack[-1] is module:
             self.stack.pop()
+        first = module.__dict__.pop("_costmodel_first", None)
+        if first is not None and len(self.layers) > first:
+            inp = _tensors(list(args), self.torch)
+            facts = op_kinds.attention_module_facts(
+                self.layers[first:], prod(int(v) for v in inp[0].shape) if inp else 0)
+            last = self.layers[-1].facts
+            for k, v in facts.items():
+                if v:
+                    last[k] = last.get(k, 0) + v
         outs = _tensors(output, self.torch)
         if outs:
             leaf = next(module.children(), None) is None
@@ -378,6 +395,9 @@ class _Recorder:
         call = _Call(fname, path, type(m).__name__ if m is not None else "", self.fused_depth > 0)
         call.module_inplace = m is not None and hasattr(m, "inplace") and \
             not isinstance(m, self.torch.nn.modules.dropout._DropoutNd)
+        call.module_leaf = m is not None and next(m.children(), None) is None
+        call.module_class = _class_name(m) if m is not None else ""
+
         return call
 
     # -- allocations
@@ -589,6 +609,39 @@ class _Recorder:
         return ".".join(parts)
 
 
+#: Functions whose call as a function or method (``torch.add(x, y)``, ``x.add(y)``) some
+#: peers count and whose operator (``x + y``) they do not; the torch function mode sees both
+#: as ``TensorBase.add``, so the capture marks the named calls while it runs.
+MARKED_METHODS = ("add", "mul", "matmul", "mm", "bmm")
+
+
+def _mark_methods(torch, rec):
+    """Wrap ``torch.X`` and ``torch.Tensor.X`` for :data:`MARKED_METHODS` so that a call by
+    name is marked (``_Call.method``); returns what to restore.  The wrapper raises the flag
+    before the call reaches the mode; an operator (``x + y``) reaches the mode first (which
+    may be handed the wrapper itself as the function: it keeps the wrapper's name)."""
+    restore = []
+    for owner in (torch, torch.Tensor):
+        for name in MARKED_METHODS:
+            original = getattr(owner, name)
+
+            @functools.wraps(original)
+            def marked(*args, _original=original, **kwargs):
+                rec.method_call = True
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    rec.method_call = False
+            restore.append((owner, name, original))
+            setattr(owner, name, marked)
+    return restore
+
+
+def _class_name(m) -> str:
+    """A module's class with the module it is defined in: ``torch.nn.modules.activation.GELU``."""
+    return f"{type(m).__module__}.{type(m).__qualname__}"
+
+
 def _storage_key(t):
     """What identifies a tensor's allocation: its storage (shared by views, on any device)."""
     return t.untyped_storage()._cdata
@@ -640,6 +693,8 @@ def _capture(torch, model, original, input_shape, name, device) -> Capture:
             if fname == "__get__":
                 fname = getattr(getattr(func, "__self__", None), "__name__", fname)
             call = rec.new_call(fname)
+            call.functional = getattr(func, "__module__", None) == "torch.nn.functional"
+            call.method = rec.method_call
             rec.current = call
             try:
                 out = func(*args, **kwargs)
@@ -656,6 +711,7 @@ def _capture(torch, model, original, input_shape, name, device) -> Capture:
             return out
 
     handles = []
+    restore = _mark_methods(torch, rec)
     for m in model.modules():
         handles.append(m.register_forward_pre_hook(rec.pre, with_kwargs=True))
         handles.append(m.register_forward_hook(rec.post, with_kwargs=True, always_call=True))
@@ -675,6 +731,8 @@ def _capture(torch, model, original, input_shape, name, device) -> Capture:
     finally:
         for h in handles:
             h.remove()
+        for owner, attr, function in restore:
+            setattr(owner, attr, function)
         model.train(was_training)
     uncalled = rec.leftovers(model)
     seen, params = set(), 0
