@@ -238,6 +238,8 @@ class PtflopsPytorch:
     * 0: ``nn.Hardswish``, ``nn.Hardsigmoid``, ``nn.Sigmoid`` (no hook, no
       patched function), ``x + y`` and ``x * s``, dropout, flatten.
 
+    * ``F.linear`` is not patched (its line is commented out): a linear product no
+      ``nn.Linear`` module ran is not counted -> ``− fc_function_macs − fc_function_bias``;
     * timm's ``Attention``: its own hook, ``B·(N·C + H·(2·N²·d + N²))`` (the query
       scaling, QKᵀ and AV, the softmax) -> ``attention_module_query +
       attention_module_core + attention_module_softmax``; a hooked module's count
@@ -257,7 +259,7 @@ class PtflopsPytorch:
                 + f.ln_module + f.gn_module + f.gn_module_affine + f.in_module
                 + f.in_module_affine + f.attention_module_query + f.attention_module_core
                 + f.attention_module_softmax - f.attention_module_fc_macs
-                - f.attention_module_fc_bias)
+                - f.attention_module_fc_bias - f.fc_function_macs - f.fc_function_bias)
 
     params = _torch_params
 
