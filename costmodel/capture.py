@@ -372,8 +372,12 @@ class _Recorder:
         first = module.__dict__.pop("_costmodel_first", None)
         if first is not None and len(self.layers) > first:
             inp = _tensors(list(args), self.torch)
-            facts = op_kinds.attention_module_facts(
-                self.layers[first:], prod(int(v) for v in inp[0].shape) if inp else 0)
+            query = prod(int(v) for v in inp[0].shape) if inp else 0
+            bias = 0
+            if isinstance(module, self.torch.nn.MultiheadAttention) and inp:
+                rows = query // module.embed_dim          # N·L
+                bias = rows * module.embed_dim * (4 if module.in_proj_bias is not None else 1)
+            facts = op_kinds.attention_module_facts(self.layers[first:], query, bias)
             last = self.layers[-1].facts
             for k, v in facts.items():
                 if v:

@@ -244,10 +244,12 @@ class PtflopsPytorch:
       scaling, QKᵀ and AV, the softmax) -> ``attention_module_query +
       attention_module_core + attention_module_softmax``; a hooked module's count
       replaces its children's, so its ``qkv`` and ``proj`` linear layers are lost
-      -> ``− attention_module_fc_macs − attention_module_fc_bias``.
-
-    Not rebuilt: its own formula for ``nn.MultiheadAttention`` (torchvision's
-    ViT), which counts the projections' biases on the fused path too.
+      -> ``− attention_module_fc_macs − attention_module_fc_bias``;
+    * ``nn.MultiheadAttention`` (fused or not): its own hook, the query scaling,
+      the four projections with their biases ("bias is always enabled" for the
+      output one), QKᵀ, softmax and AV -> ``attention_module_query +
+      attention_module_core + attention_module_bias + attention_module_softmax``
+      (self-attention: its formula takes K's and V's widths as Q's).
 
     Params: ``sum(p.numel() for p in model.parameters() if p.requires_grad)``.
     """
@@ -258,8 +260,9 @@ class PtflopsPytorch:
                 + f.softmax_function + f.mul_method + f.add_method + f.matmul_method_macs
                 + f.ln_module + f.gn_module + f.gn_module_affine + f.in_module
                 + f.in_module_affine + f.attention_module_query + f.attention_module_core
-                + f.attention_module_softmax - f.attention_module_fc_macs
-                - f.attention_module_fc_bias - f.fc_function_macs - f.fc_function_bias)
+                + f.attention_module_softmax + f.attention_module_bias
+                - f.attention_module_fc_macs - f.attention_module_fc_bias - f.fc_function_macs
+                - f.fc_function_bias)
 
     params = _torch_params
 

@@ -169,6 +169,10 @@ FACT_DECLS = (
     ("attention_module_fc_macs", "attention module", "MACs of the nn.Linear modules inside such a "
                                                      "module (qkv, proj)"),
     ("attention_module_fc_bias", "attention module", "their bias adds"),
+    ("attention_module_bias", "attention module", "bias adds of the projections an "
+                                                  "nn.MultiheadAttention runs as functions: "
+                                                  "N·L·3E with in-projection biases, and N·L·E "
+                                                  "for its output projection"),
     ("matmul_method_macs", "matmul", "the part of matmul_macs run as torch.matmul, x.matmul, "
                                      "mm or bmm (not the @ operator, not einsum)"),
     ("avgpool_other_out", "other pooling", "the part of pool_other_out from average pooling "

@@ -34,19 +34,23 @@ ACT_MODULES = {"relu": "ReLU", "relu6": "ReLU6", "hswish": "Hardswish", "hsigmoi
 #: torch's own module classes some peers hook by exact type (a subclass is not hooked)
 TORCH_MODULES = {"GELU": "torch.nn.modules.activation.GELU"}
 #: attention modules some peers count whole, by their own formula (ptflops: timm's Attention)
-ATTENTION_MODULES = {"timm.layers.attention.Attention"}
+ATTENTION_MODULES = {"timm.layers.attention.Attention",
+                     "torch.nn.modules.activation.MultiheadAttention"}
 
 
-def attention_module_facts(layers, query_elements: int) -> dict:
+def attention_module_facts(layers, query_elements: int, bias_elements: int = 0) -> dict:
     """What ran inside one call of an attention module (``ATTENTION_MODULES``): its
-    QKᵀ·AV products (SDPA or ``@``), softmax elements, query elements, and the MACs and
-    bias adds of the nn.Linear modules inside it."""
+    products (QKᵀ and AV, SDPA or ``@``; all of an ``nn.MultiheadAttention``'s, which runs
+    its projections as functions), softmax elements, query elements, and the MACs and bias
+    adds of the nn.Linear modules inside it."""
     out = {"attention_module_core": 0, "attention_module_softmax": 0,
            "attention_module_query": query_elements, "attention_module_fc_macs": 0,
-           "attention_module_fc_bias": 0}
+           "attention_module_fc_bias": 0, "attention_module_bias": bias_elements}
     for layer in layers:
         f = layer.facts
-        out["attention_module_core"] += f.get("attention_macs", 0) + f.get("matmul_macs", 0)
+        out["attention_module_core"] += (f.get("attention_macs", 0) + f.get("matmul_macs", 0)
+                                         + f.get("fused_macs", 0)
+                                         + (f.get("macs", 0) if layer.type == "mha" else 0))
         out["attention_module_softmax"] += f.get("softmax", 0)
         if layer.type == "fc" and not f.get("fc_function_macs"):
             out["attention_module_fc_macs"] += f.get("macs", 0)
