@@ -13,7 +13,9 @@ runs a model:
   ``nn.SiLU`` ...) runs in place: its output is its input's allocation, living as long
   as either did;
 * a layer's temporaries (tensors its operators allocate beside its output, freed before
-  it returns: a layer norm's mean and reciprocal deviation) are its ``scratch``;
+  it returns: a layer norm's mean and reciprocal deviation) are its ``scratch``; a
+  scaled-dot-product attention's are the CPU flash kernel's (a logsumexp per query row),
+  not those of the meta device's decomposition (the whole attention matrix);
 * a view, a reshape that needs no copy and dropout at inference move nothing.
 
 ``tests/test_memory.py`` checks the peak against a dispatch-level tracker of every
@@ -112,7 +114,11 @@ def dataflow(costing):
                 t = tensor(o.storage, o.shape)
                 out = t if out == -1 else out
         scratch = 0
-        if layer.index not in folded and layer.outputs:
+        if layer.type == "attention" and layer.inputs:
+            # the CPU's flash kernel keeps a logsumexp per query row (B·H·L), not the
+            # attention matrix the meta device's decomposition allocates
+            scratch = numel(layer.inputs[0].shape[:-1])
+        elif layer.index not in folded and layer.outputs:
             scratch = layer.scratch_bytes // max(1, layer.outputs[0].itemsize)
         step = Step(layer.index, layer.name, layer.type, tuple(ins), out, scratch)
         step.view = layer.type in FREE_TYPES and out in ins

@@ -92,10 +92,11 @@ def test_peak_equals_a_dispatch_level_tracker(arch, alpha, res):
 
 #: PyTorch models read by the operator-level capture: torchvision's MobileNets, and models the
 #: module-level reading could not (max pooling and attribute-held batch norms in resnet18;
-#: permutes, layer norm, GELU and the layer-scale multiply in timm's convnext_atto)
+#: permutes, layer norm, GELU and the layer-scale multiply in timm's convnext_atto; tokens,
+#: class token, scaled-dot-product attention in timm's deit_tiny)
 CAPTURED = [("torchvision:mobilenet_v2", 160), ("torchvision:mobilenet_v3_large", 224),
             ("torchvision:mobilenet_v3_small", 128), ("torchvision:resnet18", 64),
-            ("timm:convnext_atto", 64)]
+            ("timm:convnext_atto", 64), ("timm:deit_tiny_patch16_224", 224)]
 
 
 @pytest.mark.parametrize("model,res", CAPTURED)
