@@ -131,6 +131,8 @@ def layer_costs(costing, *, dtype: str = "float32", batch: int = 1,
             extra, ops = B * (i_el + r.output[0]), 1
         elif r.type in ("add", "mul"):
             extra, ops = 3 * B * i_el, 1
+        elif r.type in ("pool", "shuffle", "concat"):   # local pooling and copies (ShuffleNet)
+            extra, ops = B * (o_el + (o_el if r.type == "concat" else i_el)), 1   # read + write
         elif r.type == "se":
             c, s = r.input[0], r.mid
             kind = "fc"

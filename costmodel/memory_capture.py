@@ -113,15 +113,19 @@ def dataflow(costing):
             if o.storage is not None and o.storage in is_output:
                 t = tensor(o.storage, o.shape)
                 out = t if out == -1 else out
-        scratch = 0
-        if layer.type == "attention" and layer.inputs:
+        scratch = index_bytes = 0
+        if layer.type == "pool" and "max" in layer.op and layer.outputs:
+            # argmax indices beside the output (int64, whatever the dtype: memory.py's rule)
+            index_bytes = 8 * numel(layer.outputs[0].shape)
+            scratch = max(0, layer.scratch_bytes - index_bytes) // max(1, layer.outputs[0].itemsize)
+        elif layer.type == "attention" and layer.inputs:
             # the CPU's flash kernel keeps a logsumexp per query row (B·H·L), not the
             # attention matrix the meta device's decomposition allocates
             scratch = numel(layer.inputs[0].shape[:-1])
         elif layer.index not in folded and layer.outputs:
             scratch = layer.scratch_bytes // max(1, layer.outputs[0].itemsize)
-        step = Step(layer.index, layer.name, layer.type, tuple(ins), out, scratch)
-        step.view = layer.type in FREE_TYPES and out in ins
+        step = Step(layer.index, layer.name, layer.type, tuple(ins), out, scratch,
+                    view=layer.type in FREE_TYPES and out in ins, index_bytes=index_bytes)
         steps.append(step)
     for t, p in enumerate(producer):
         if p == -1:
