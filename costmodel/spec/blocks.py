@@ -104,3 +104,6 @@ BLOCKS = {
         "expand": bneck,
     },
 }
+
+# Block types kept in their own modules add themselves to BLOCKS on import.
+from . import uib_blocks  # noqa: E402,F401  (uib, fused_ib, mobile_mqa: MobileNetV4)
