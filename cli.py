@@ -380,7 +380,7 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
       costmodel check torchvision:mobilenet_v3_large --paper mobilenet_v3_large
       costmodel check my_v1.py:MobileNet --paper mobilenet_v1 --allow biases,classes
     """
-    from costmodel import checks
+    from costmodel import conformance
     from costmodel.errors import UsageError
     if model is None and latency_list:
         from costmodel.latency import published_latency_text
@@ -389,22 +389,22 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
     if model is None:
         if paper is not None:
             raise UsageError("--paper compares a MODEL: give the model first (costmodel check MODEL --paper ARCH)")
-        results, skipped = checks.check_published()
+        results, skipped = conformance.check_published()
         shown = results
         if statuses:
-            wanted = checks.parse_statuses(statuses)
+            wanted = conformance.parse_statuses(statuses)
             shown = [r for r in results if r.status in wanted]
-        text = checks.published_text(shown, skipped, fmt)
+        text = conformance.published_text(shown, skipped, fmt)
         if shown is not results and fmt == "text":
-            text += checks.summary_line(results, skipped) + " (all cells)\n"
+            text += conformance.summary_line(results, skipped) + " (all cells)\n"
         click.echo(text, nl=False)
-        return 1 if checks.status_counts(results)["unexplained"] else 0
+        return 1 if conformance.status_counts(results)["unexplained"] else 0
     if paper is None:
         raise UsageError("give the paper architecture to compare MODEL with: --paper ARCH "
                          "(e.g. --paper mobilenet_v2)")
     from costmodel.torch_bridge import parse_kwargs
     allow_list = tuple(a.strip() for a in allow.split(",") if a.strip())
-    result = checks.check_model(model, paper, alpha=alpha, resolution=resolution, version=version,
+    result = conformance.check_model(model, paper, alpha=alpha, resolution=resolution, version=version,
                                 allow=allow_list, rounding=rounding, kwargs=parse_kwargs(kwargs))
     click.echo(result.render(fmt), nl=False)
     return 0 if result.conforms else 1

@@ -182,6 +182,16 @@ class Costing:
         from .report.tables import layer_frame
         return layer_frame(self, formulas=formulas)
 
+    def group_totals(self) -> dict[str, tuple[int, int]]:
+        """MAdds and params summed per layer type (``LayerRecord.group``), in the order the
+        types first appear."""
+        groups: dict[str, list[int]] = {}
+        for r in self.layers:
+            g = groups.setdefault(r.group, [0, 0])
+            g[0] += r.madds
+            g[1] += r.params
+        return {name: (m, p) for name, (m, p) in groups.items()}
+
     def by_type(self):
         """MAdds and params per layer type, with shares (the V1 paper's Table 2)."""
         from .report.tables import by_type_frame

@@ -337,7 +337,7 @@ class Kind:
 
     #: label -> (colour, legend name) in per-layer charts, for the labels this kind gives
     colours: dict = {}
-    #: its role for the architecture check (``checks.py``)
+    #: its role for the architecture check (``costmodel.conformance.reading``)
     role = "other"
 
     def label(self, L: dict) -> str:

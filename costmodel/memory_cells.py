@@ -1,11 +1,11 @@
 """Published memory cells: the V2 paper's Table 3 and timm's ``infer_macts``, against
-``costmodel.memory``.  ``checks.check_published`` includes them."""
+``costmodel.memory``.  ``conformance.check_published`` includes them."""
 
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from .checks import CellResult
+from .conformance.cells import CellResult
 from .published import printed_rules, table
 
 

@@ -16,7 +16,7 @@ with the MAdds and params effect of every deviation.
 
 from __future__ import annotations
 
-from .checks import check_model
+from .conformance import check_model
 
 
 def assert_matches_paper(model, paper: str, *, alpha: float = 1.0, resolution: int = 224,

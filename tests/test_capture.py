@@ -370,6 +370,6 @@ def test_timm_mobilenets_conform_to_their_papers(name, paper, allow):
     """Fused norm + activation (BatchNormAct2d), SE squeezing with x.mean((2, 3)), a head
     convolution on the pooled map: read as the paper's blocks."""
     pytest.importorskip("timm")
-    from costmodel.checks import check_model
+    from costmodel.conformance import check_model
     result = check_model(name, paper, allow=allow)
     assert not result.deviations, [d.line() for d in result.deviations]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, assert_one_line_error, needs_torch
-from costmodel.checks import STATUSES, check_model, check_published, status_counts
+from costmodel.conformance import STATUSES, check_model, check_published, status_counts
 
 USER_V1 = Path(__file__).parent / "models" / "user_mobilenet_v1.py"
 
@@ -163,7 +163,7 @@ def test_bad_input(run, tmp_path, args, parts):
 
 
 def test_source_policy_is_data_and_an_unknown_source_is_an_error():
-    from costmodel.checks import source_policy
+    from costmodel.conformance import source_policy
     from costmodel.errors import UsageError
     # TF-slim's V1 README counts the checkpoint's variables; timm measures with fvcore
     assert source_policy("TF-slim-v1")["params"] == "slim-v1"
@@ -172,6 +172,33 @@ def test_source_policy_is_data_and_an_unknown_source_is_an_error():
     with pytest.raises(UsageError, match="'Nobody' is not in costmodel/published/sources.csv"):
         source_policy("Nobody")
 
+
+def test_a_paper_versions_rows_start_from_its_own_variant():
+    """``published/version_variants.csv``: the V3 paper's first arXiv version printed the
+    Small model with the middle version's 1280 head and the Large model with its stride error."""
+    from costmodel.conformance import version_variant
+    from costmodel.published import table
+    from costmodel.spec import variant_names
+    assert version_variant("V3-paper", "v1", "mobilenet_v3_small") == "mobilenet_v3_small@mid"
+    assert version_variant("V3-paper", "v1", "mobilenet_v3_large") == "mobilenet_v3_large@v1"
+    assert version_variant("V3-paper", "final", "mobilenet_v3_small") == "mobilenet_v3_small"
+    for r in table("version_variants"):
+        assert r["variant"] in variant_names(r["arch"]), r
+
+
+def test_the_comparison_is_its_parts_in_order():
+    """stem, blocks, last convolutions, head, then biases and norms, each its own function."""
+    from costmodel import count
+    from costmodel.conformance import architecture, compare
+    from costmodel.conformance.compare import PARTS
+    model = architecture(count("mobilenet_v3_small@mid"))
+    paper = architecture(count("mobilenet_v3_small"))
+    devs = compare(model, paper)
+    assert [p.__name__ for p in PARTS] == ["compare_stem", "compare_blocks", "compare_last",
+                                           "compare_head", "compare_biases_and_norms"]
+    assert devs == [d for part in PARTS for d in part(model, paper)]
+    # the middle version: a 1280-wide layer after pooling where the latest has 1024
+    assert [(d.kind, d.where) for d in devs] == [("head", "head 1")]
 
 # --------------------------------------------------------------------------- V2 Table 3 (memory)
 

@@ -134,9 +134,14 @@ def printed_rules(exact: int, printed: str, unit: str = "M") -> list[str]:
     * ``truncated``: the digits beyond the printed ones dropped (for these
       positive counts the same as the floor, so "floored" is this rule too).
     """
+    return decimal_rules(Decimal(exact) / UNIT_SCALE[unit], printed)
+
+
+def decimal_rules(value: Decimal, printed: str) -> list[str]:
+    """Every way an exact decimal ``value`` shows as ``printed`` (:data:`RULES`): a count in
+    a unit (:func:`printed_rules`) or a share in percent (the V1 paper's Table 2)."""
     target = Decimal(printed)
     places = Decimal(1).scaleb(target.as_tuple().exponent)
-    value = Decimal(exact) / UNIT_SCALE[unit]
     return [name for name, mode in (("rounded", ROUND_HALF_UP), ("truncated", ROUND_DOWN))
             if value.quantize(places, rounding=mode) == target]
 

@@ -44,7 +44,7 @@ def conformance_section() -> list[str]:
     """The README's conformance summary (lines of Markdown, without the heading): every
     published MAdds and params cell reproduced, explained, erratum or unexplained, per source
     (``costmodel check``)."""
-    from ..checks import conformance_markdown
+    from ..conformance import conformance_markdown
     return conformance_markdown()
 
 

@@ -35,11 +35,7 @@ def layer_frame(costing, formulas: bool = True) -> pd.DataFrame:
 
 def by_type_frame(costing) -> pd.DataFrame:
     """MAdds and params per layer type with their shares (the V1 paper's Table 2)."""
-    groups: dict[str, list[int]] = {}
-    for r in costing.layers:
-        g = groups.setdefault(r.group, [0, 0])
-        g[0] += r.madds
-        g[1] += r.params
+    groups = costing.group_totals()
     total_m, total_p = costing.totals.madds, costing.totals.params
     rows = [{"type": name, costing.madds_label: m,
              "MAdds %": round(100 * m / total_m, 2) if total_m else 0.0,
