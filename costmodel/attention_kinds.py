@@ -19,11 +19,11 @@ value width ``d`` (``dk``, ``dv``):
   ``softmax``: what torch's ``FlopCounterMode`` counts for
   ``scaled_dot_product_attention``);
 * the output: (a bilinear upsample back to ``H × W`` when ``q > 1``) and a 1×1
-  convolution ``h·dv → N_out``.
+  convolution ``h·dv → N_out`` on all ``N`` positions.
 
 weights = C·h·dk + C·dk + C·dv + h·dv·N_out (+ 2·kv_k²·C when s > 1)
 
-MAdds = Nq·C·h·dk + Nk·C·(dk + dv) + Nq·h·dv·N_out (+ 2·kv_k²·C·Nk)
+MAdds = Nq·C·h·dk + Nk·C·(dk + dv) + N·h·dv·N_out (+ 2·kv_k²·C·Nk)
         + h·Nq·Nk·(dk + dv)
 
 The heads and widths are the paper's and do not scale with α (timm's
@@ -56,8 +56,8 @@ def _kv_size(size, k, s):
 class MobileMQA(Kind):
     """Mobile MQA: multi-query attention with optional key/value and query downsampling.
 
-    weights = C·h·dk + C·(dk + dv) + h·dv·N (+ 2·k²·C),
-    MAdds = those weights at their positions + h·Nq·Nk·(dk + dv)
+    weights = C·h·dk + C·(dk + dv) + h·dv·N_out (+ 2·k²·C),
+    MAdds = those weights at their positions (Nq, Nk, Nk, N) + h·Nq·Nk·(dk + dv)
     """
 
     type = "mqa"
@@ -116,7 +116,8 @@ class MobileMQA(Kind):
         nk = _kv_size(q.hin, k, s) * _kv_size(q.win, k, s)
         dw = down_kv * 2 * k * k * c                  # two depthwise downsamplings (K and V)
         weights = c * hk * dk + c * (dk + dv) + hk * dv * n + dw
-        macs = nq * c * hk * dk + nk * c * (dk + dv) + nq * hk * dv * n + dw * nk
+        # the output projection runs after the upsample: at every input position
+        macs = nq * c * hk * dk + nk * c * (dk + dv) + positions * hk * dv * n + dw * nk
         return {
             "weights": weights,
             "biases": q.bias * (hk * dk + dk + dv + n),
@@ -135,7 +136,7 @@ class MobileMQA(Kind):
         L = r.layer
         c, h, w = r.input
         heads, dk, dv = L["heads"], L["key_dim"], L["value_dim"]
-        return (f"C·h·dk·Nq + C·(dk+dv)·Nk + h·dv·N·Nq + h·Nq·Nk·(dk+dv), "
+        return (f"C·h·dk·Nq + C·(dk+dv)·Nk + h·dv·N_out·N + h·Nq·Nk·(dk+dv), "
                 f"C = {c}, h = {heads}, dk = {dk}, dv = {dv}, N = {r.output[0]}")
 
     def build(self, ctx, r):

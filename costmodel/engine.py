@@ -224,7 +224,11 @@ def compile_spec(spec: Spec) -> Plan:
             block = {"type": node.type, "name": node.name, **B}
             start = (cin, hin, win)
             expand = _blocks.BLOCKS[node.type]["expand"]
-            for entry in expand(B, node.name, node.repeat_index, b.ch_base[cin]):
+            try:
+                entries = expand(B, node.name, node.repeat_index, b.ch_base[cin])
+            except SpecError as e:          # a row whose fields contradict each other
+                raise e.located(file=spec.where, layer=node.name) from None
+            for entry in entries:
                 type_ = entry["type"]
                 try:
                     L = parse_layer(KINDS[type_], entry, defaults)

@@ -60,7 +60,8 @@ def uib(B: dict, name: str, repeat_index: int, cin: int) -> list[dict]:
     if B["uib"] is not None:
         want = UIB_INSTANCES[B["uib"].lower().replace("-", "").replace(" ", "")]
         if want != (bool(dw1), bool(dw2)):
-            raise SpecError(f"a {B['uib']} block has {'a' if want[0] else 'no'} first and "
+            article = "an" if B["uib"][0] in "AEIOUaeiou" else "a"
+            raise SpecError(f"{article} {B['uib']} block has {'a' if want[0] else 'no'} first and "
                             f"{'a' if want[1] else 'no'} second depthwise convolution; this row "
                             f"gives dw1 = {dw1}, dw2 = {dw2}", layer=name, field="uib")
     if stride != [1, 1] and not (dw1 or dw2):
