@@ -45,6 +45,20 @@ def test_each_model_is_timms_build_exactly(arch, resolution):
     assert count(arch, convention="pytorch").totals.params == params
 
 
+@pytest.mark.parametrize("timm_name,arch,alpha", [
+    ("mobilenetv4_conv_small_050", "mobilenetv4_conv_small", 0.5),
+    ("mobilenetv4_conv_small_035", "mobilenetv4_conv_small", 0.35),
+    ("mobilenetv4_hybrid_medium_075", "mobilenetv4_hybrid_medium", 0.75)])
+def test_timms_thinner_models_are_the_specs_at_their_alpha(timm_name, arch, alpha):
+    """timm's channel_multiplier: make_divisible widths, the expansion from the rounded input,
+    the stem kept below α = 1 and the 1280 head never thinned."""
+    model = timm.create_model(timm_name, pretrained=False)
+    params = sum(p.numel() for p in model.parameters())
+    assert count(arch, alpha=alpha, resolution=224).totals.madds == \
+        flop_counter_macs(model, (3, 224, 224))
+    assert count(arch, alpha=alpha, resolution=224, convention="pytorch").totals.params == params
+
+
 def test_the_spec_built_as_pytorch_counts_as_the_spec():
     """Hybrid-M built from its spec (Mobile MQA, layer scale, every UIB instance) has the
     spec's MACs and params under the independent counters."""
@@ -130,11 +144,16 @@ def test_table_6(table_6):
     assert hl["params"].status == "unexplained" and "layer-scale" in hl["params"].note
 
 
-def test_the_trade_off_chart_has_the_family():
+def test_the_trade_off_chart_and_fit_have_the_family():
+    """Table 6's top-1 for all five (``fit``, the report); the chart draws Conv-S for the
+    family (the M and L models' 10–38M params would crowd the mobile range out of its labels)."""
     from costmodel.accuracy import tradeoff_points
-    v4 = {p.published_label: p.top1 for p in tradeoff_points() if p.family == "v4"}
-    assert v4 == {"MNv4-Conv-S": 73.8, "MNv4-Conv-M": 79.9, "MNv4-Hybrid-M": 80.7,
-                  "MNv4-Conv-L": 82.9, "MNv4-Hybrid-L": 83.4}
+    from costmodel.spec import builtin_names
+    v4 = [a for a in builtin_names() if a.startswith("mobilenetv4_")]
+    top1 = {p.published_label: p.top1 for p in tradeoff_points(v4)}
+    assert top1 == {"MNv4-Conv-S": 73.8, "MNv4-Conv-M": 79.9, "MNv4-Hybrid-M": 80.7,
+                    "MNv4-Conv-L": 82.9, "MNv4-Hybrid-L": 83.4}
+    assert [p.published_label for p in tradeoff_points() if p.family == "v4"] == ["MNv4-Conv-S"]
 
 
 # --------------------------------------------------------------------------- timm vs paper

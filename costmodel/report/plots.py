@@ -286,7 +286,8 @@ def draw_tradeoff(data: dict, paths) -> Labels:
         lo, hi = min(xs_all), max(xs_all)
         ax.set_xlim(lo / 1.25, hi * 1.25)
         ys = [p.top1 for p in points]
-        ax.set_ylim(math.floor(min(ys) - 2.5), math.ceil(max(ys) + 2.0))
+        # headroom above the top point: the legend's corner (params: upper left) stays free
+        ax.set_ylim(math.floor(min(ys) - 2.5), math.ceil(max(ys) + 3.0))
         _log_axis(ax.xaxis, [lo / 1.25, hi * 1.25])
         ax.grid(True, which="major", color="#e6e6e6", lw=0.6, zorder=0)
         ax.set_axisbelow(True)
