@@ -144,7 +144,7 @@ BLOCKS["fused_ib"] = {
 
 BLOCKS["mobile_mqa"] = {
     "doc": "MobileNetV4 Mobile MQA block row: heads, key_dim, kv_stride",
-    "fields": {**_COMMON,
+    "fields": {**{k: v for k, v in _COMMON.items() if k != "width"},   # out = in
                "heads": Field(4, positive_int, "query heads"),
                "key_dim": Field(64, positive_int, "key (and value) width per head"),
                "value_dim": Field(None, positive_int, "value width (default: key_dim)"),
