@@ -136,9 +136,11 @@ def model_options(f):
                      help="Classifier width [default: the spec's, 1000 for the built-ins; "
                           "TF-slim checkpoints use 1001].")(f)
     f = click.option("--rho", type=float, default=None,
-                     help="Resolution multiplier ρ: resolution = round(ρ·224).")(f)
+                     help="Resolution multiplier ρ: resolution = round(ρ·R₀), R₀ the model's own input "
+                          "size (224 for the built-ins and PyTorch models).")(f)
     f = click.option("--resolution", "-r", type=int, default=None,
-                     help="Input resolution in pixels [default: 224].")(f)
+                     help="Input resolution in pixels [default: the model's own, 224 for the "
+                          "built-ins].")(f)
     f = click.option("--alpha", "-a", type=float, default=1.0, show_default=True,
                      help="Width multiplier α.")(f)
     return torch_options(f)
@@ -221,10 +223,10 @@ def table(model, alpha, resolution, rho, classes, rounding, convention, kwargs, 
     """
     import costmodel
     from costmodel.report.tables import table_text
-    from costmodel.scaling import resolution_from
+    from costmodel.scaling import resolution_for
     from costmodel.sweep import scaling_law
     from costmodel.torch_bridge import is_model_ref, parse_input, parse_kwargs
-    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    res = resolution_for(model, resolution, rho)
     c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
                         convention=convention, unit=unit, kwargs=parse_kwargs(kwargs),
                         input_shape=parse_input(input_shape))
@@ -323,7 +325,7 @@ def crosscheck(model, resolution, alpha, classes, rounding, kwargs, input_shape,
     from costmodel.crosscheck import crosscheck as run_crosscheck, report_text
     from costmodel.scaling import resolution_from
     from costmodel.torch_bridge import parse_input, parse_kwargs
-    res = resolution_from(resolution) if resolution is not None else None
+    res = resolution_from(resolution)
     cc = run_crosscheck(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
                         kwargs=parse_kwargs(kwargs), input_shape=parse_input(input_shape))
     click.echo(report_text(cc, fmt, unit), nl=False)
@@ -417,7 +419,8 @@ def memory_options(f):
     f = click.option("--dtype", type=click.Choice(["fp32", "fp16", "bf16", "int8"]), default="fp32",
                      show_default=True, help="Bytes per element: fp32 4, fp16 and bf16 2, int8 1.")(f)
     f = click.option("--rho", type=float, default=None,
-                     help="Resolution multiplier ρ: resolution = round(ρ·224).")(f)
+                     help="Resolution multiplier ρ: resolution = round(ρ·R₀), R₀ the model's own input "
+                          "size (224 for the built-ins and PyTorch models).")(f)
     return run_options(f)
 
 
@@ -451,9 +454,9 @@ def memory(model, resolution, alpha, classes, rounding, kwargs, input_shape, str
     import costmodel
     from costmodel.memory import by_resolution as table3, memory as run_memory
     from costmodel.report.memory import by_resolution_text, memory_text
-    from costmodel.scaling import resolution_from
+    from costmodel.scaling import resolution_for
     from costmodel.torch_bridge import parse_input, parse_kwargs
-    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    res = resolution_for(model, resolution, rho)
     if measure:
         from costmodel.memory import require_cuda
         require_cuda()
@@ -479,7 +482,8 @@ def memory(model, resolution, alpha, classes, rounding, kwargs, input_shape, str
 @click.option("--params", "params", default=None, metavar="BUDGET",
               help="Parameter budget, written the same way (e.g. 2M).")
 @click.option("--families", default=None,
-              help="Comma list of families (v1, v2, v3) or built-in names [default: every built-in].")
+              help="Comma list of families (each built-in's `family`, e.g. v2,v3,mnasnet; a wrong "
+                   "name lists them) or built-in names [default: every built-in].")
 @click.option("--convention", type=click.Choice(CONVENTIONS), default="paper", show_default=True,
               help="What the budget counts (see `costmodel table --help`).")
 @click.option("--unit", type=click.Choice(UNITS), default=None,
@@ -543,7 +547,8 @@ def plot():
               help="With --metric latency: a CSV of measured latencies (model, alpha, resolution, "
                    "latency_ms) [default: the committed CPU 1-thread measurements].")
 @click.option("--families", default=None,
-              help="Comma list of families (v1, v2, v3) or built-in names [default: all].")
+              help="Comma list of families (each built-in's `family`, e.g. v2,v3,mnasnet; a wrong "
+                   "name lists them) or built-in names [default: every built-in on the chart].")
 @click.option("--out", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="The figure (.png, .svg or .pdf) [default: tradeoff_METRIC.png].")
 @click.option("--data", type=click.Path(dir_okay=False), default=None, callback=writable,
@@ -631,9 +636,9 @@ def plot_layers(model, alpha, resolution, rho, classes, rounding, convention, kw
     """
     import costmodel
     from costmodel.report.plots import check_out, default_out, draw_layers
-    from costmodel.scaling import resolution_from
+    from costmodel.scaling import resolution_for
     from costmodel.torch_bridge import parse_input, parse_kwargs
-    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    res = resolution_for(model, resolution, rho)
     if out is None:
         out = default_out(model, "layers")
     check_out(out)
@@ -662,9 +667,9 @@ def plot_memory(model, resolution, alpha, classes, rounding, kwargs, input_shape
     import costmodel
     from costmodel.memory import memory as run_memory
     from costmodel.report.plots import check_out, draw_memory
-    from costmodel.scaling import resolution_from
+    from costmodel.scaling import resolution_for
     from costmodel.torch_bridge import parse_input, parse_kwargs
-    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    res = resolution_for(model, resolution, rho)
     if out is None:
         out = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(model).rsplit("/", 1)[-1]) + "_memory.png"
     check_out(out)
@@ -750,7 +755,7 @@ def reconcile(model, tools, resolution, alpha, classes, rounding, kwargs, input_
     from costmodel.torch_bridge import parse_input, parse_kwargs
     names = parse_tools(tools)
     check_unit(names, unit)
-    res = resolution_from(resolution) if resolution is not None else None
+    res = resolution_from(resolution)
     rec = run_reconcile(model, tools=names, alpha=alpha, resolution=res, classes=classes,
                         rounding=rounding, kwargs=parse_kwargs(kwargs),
                         input_shape=parse_input(input_shape))
@@ -775,7 +780,7 @@ def _reconcile_memory(model, tools, resolution, alpha, classes, rounding, kwargs
     if unit is not None:
         raise UsageError("--unit does not apply to --memory (elements and bytes)")
     require_torch()
-    res = resolution_from(resolution) if resolution is not None else None
+    res = resolution_from(resolution)
     c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
                         kwargs=parse_kwargs(kwargs), input_shape=parse_input(input_shape))
     figs, rep = reconcile_memory(c, getattr(c, "module", None), tools=names)
@@ -820,7 +825,9 @@ def report(out):
                    "(see `costmodel latency --list`).")
 @click.option("--list", "list_presets", is_flag=True, help="List the preset profiles with their sources.")
 @run_options
-@click.option("--rho", type=float, default=None, help="Resolution multiplier ρ: resolution = round(ρ·224).")
+@click.option("--rho", type=float, default=None,
+              help="Resolution multiplier ρ: resolution = round(ρ·R₀), R₀ the model's own input "
+                   "size (224 for the built-ins and PyTorch models).")
 @click.option("--batch", type=int, default=1, show_default=True, help="Batch size.")
 @click.option("--dtype", type=click.Choice(["float32", "float16", "bfloat16", "int8"]), default=None,
               help="Bytes per element [default: the profile's].")
@@ -853,12 +860,12 @@ def latency(model, profile, list_presets, resolution, alpha, classes, rounding, 
         click.echo(render(pd.DataFrame(rows), fmt, title="device profiles"), nl=False)
         return 0
     import costmodel
-    from costmodel.scaling import resolution_from
+    from costmodel.scaling import resolution_for
     from costmodel.torch_bridge import parse_input, parse_kwargs
     if model is None:
         from costmodel.errors import UsageError
         raise UsageError("give a MODEL (or --list for the preset profiles)")
-    res = resolution_from(resolution, rho) if (resolution is not None or rho is not None) else None
+    res = resolution_for(model, resolution, rho)
     prof = lat.load_profile(profile)
     c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
                         kwargs=parse_kwargs(kwargs), input_shape=parse_input(input_shape))

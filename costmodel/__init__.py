@@ -42,9 +42,9 @@ def count(model, *, alpha: float = 1.0, resolution=None, classes: int | None = N
     operations the engine has no formula for are in ``Costing.unsupported``.
     """
     from .engine import evaluate, plan_for
-    from .torch_bridge import is_model_ref, is_module
+    from .torch_bridge import is_pytorch
 
-    if is_module(model) or is_model_ref(model):
+    if is_pytorch(model):
         return count_module(model, resolution=resolution, convention=convention, unit=unit,
                             kwargs=kwargs, alpha=alpha, classes=classes, channels=channels,
                             input_shape=input_shape, rounding=rounding)
@@ -72,7 +72,7 @@ def count_module(model, *, resolution=None, convention: str = "paper", unit: str
     from .capture import capture
     from .costing import CapturedCosting
     from .errors import UsageError
-    from .torch_bridge import is_module, load_model
+    from .torch_bridge import DEFAULT_RESOLUTION, is_module, load_model
     if alpha != 1.0 or classes is not None or rounding != "tf":
         given = [n for n, v in (("alpha", alpha != 1.0), ("classes", classes is not None),
                                 ("rounding", rounding != "tf")) if v]
@@ -82,7 +82,7 @@ def count_module(model, *, resolution=None, convention: str = "paper", unit: str
     name = model if isinstance(model, str) else type(model).__name__
     module = model if is_module(model) else load_model(model, kwargs)
     if input_shape is None:
-        res = 224 if resolution is None else resolution
+        res = DEFAULT_RESOLUTION if resolution is None else resolution
         h, w = (res, res) if isinstance(res, int) else res
         input_shape = (channels, h, w)
     cap = capture(module, input_shape, name=name)

@@ -18,6 +18,7 @@ import numpy as np
 from . import conventions as _conv
 from .conventions import Facts
 from .layers import FACTS, KINDS
+from .scaling import NO_ROUNDING
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ class CapturedCosting(Costing):
         self.capture = capture
         F = capture.matrix() if F is None else F
         super().__init__(_NamedPlan(name or capture.name), F, {}, alpha=1.0,
-                         resolution=capture.resolution, classes=None, rounding="-",
+                         resolution=capture.resolution, classes=None, rounding=NO_ROUNDING,
                          convention=convention, unit=unit, name=name or capture.name)
         self.unsupported = dict(capture.uncounted)
         self.uncalled = dict(capture.uncalled)

@@ -74,9 +74,9 @@ def crosscheck(model, *, alpha: float = 1.0, resolution=None, classes=None, roun
                kwargs: dict | None = None, input_shape=None) -> CrossCheck:
     """Count ``model`` with the engine (fvcore convention) and with fvcore; compare."""
     from . import count
-    from .torch_bridge import (build_from_costing, check_memory, fvcore_counts, is_model_ref,
-                               is_module, spec_paths)
-    if is_module(model) or is_model_ref(model):
+    from .torch_bridge import (build_from_costing, check_memory, fvcore_counts, is_pytorch,
+                               spec_paths)
+    if is_pytorch(model):
         costing = count(model, resolution=resolution, kwargs=kwargs, convention="fvcore",
                         input_shape=input_shape, alpha=alpha, classes=classes,
                         rounding=rounding)

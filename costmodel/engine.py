@@ -21,12 +21,10 @@ import numpy as np
 
 from .errors import SpecError, UsageError
 from .layers import FACT_ROW, FACTS, KINDS, Kind, parse_layer
-from .scaling import POLICIES, ROUNDING_SCALAR, check_alpha, check_policy, make_divisible
+from .scaling import (POLICIES, ROUNDING_SCALAR, WIDTH_ROLES, check_alpha, check_policy,
+                      make_divisible)
 from .spec import blocks as _blocks
 from .spec.language import Spec, load
-
-# Channel-table roles whose value at α = 1 is the base value written in the spec.
-_LITERAL_AT_ONE = ("scaled", "grow", "input_ratio", "input_round")
 
 
 @dataclass
@@ -73,6 +71,9 @@ class ShapeBuilder:
         self.h0 = self._add_sp(("input", 0), spec.input[1])
         self.w0 = self._add_sp(("input", 1), spec.input[2])
         self.one = self.const(1)
+        self.outputs: dict[str, tuple] = {}      # layer name -> its (cout, hout, wout) entries
+        self.block_input = self.INPUT            # channels entry of the current block's input
+        self.same_sizes: list[tuple] = []        # (size a, size b, layer): equal at any input
 
     # -- channels
     def _add_ch(self, roles, base, ref, ratio) -> int:
@@ -89,6 +90,10 @@ class ShapeBuilder:
         in_base = self.ch_base[cin]
         if out == "classes":
             return self._add_ch(("classes",) * len(POLICIES), self.spec.classes, -1, 0.0)
+        if isinstance(out, tuple) and out[0] == "−block":   # c − the block's input channels
+            c = self._add_ch(roles, out[1], -1, 0.0)
+            base = out[1] - self.ch_base[self.block_input]
+            return self._add_ch(("diff",) * len(POLICIES), base, c, self.block_input)
         if isinstance(out, tuple):                     # t × input (a V2 expansion)
             t = out[1]
             base = int(round(t * in_base))
@@ -102,7 +107,7 @@ class ShapeBuilder:
             ratio = 0.25 if out == 0 else out / in_base
             base = make_divisible(in_base * ratio, 8) if out == 0 else out
             return self._add_ch(roles, base, cin, ratio)
-        needs_ref = any(r in ("input_ratio", "input_round") for r in roles)
+        needs_ref = any(WIDTH_ROLES[r].follows_input for r in roles)
         return self._add_ch(roles, out, cin if needs_ref else -1, out / in_base if needs_ref else 0.0)
 
     def may_equal(self, a: int, b: int) -> bool:
@@ -115,6 +120,18 @@ class ShapeBuilder:
     def multiple(self, cin: int, m: int) -> int:
         """``m`` × the input channels, exactly (a depthwise channel multiplier)."""
         return self._add_ch(("input_round",) * len(POLICIES), self.ch_base[cin] * m, cin, float(m))
+
+    def concat(self, a: int, b: int) -> int:
+        """Channels ``a + b`` (a concatenation), at every α."""
+        return self._add_ch(("sum",) * len(POLICIES), self.ch_base[a] + self.ch_base[b], a, b)
+
+    def same_size(self, a: int, b: int, L: dict):
+        """Size entries ``a`` and ``b`` must be equal (checked now and at every input size)."""
+        if a != b:
+            if self.sp_base[a] != self.sp_base[b]:
+                raise SpecError(f"the inputs' sizes differ ({self.sp_base[a]} and "
+                                f"{self.sp_base[b]})", field="with")
+            self.same_sizes.append((a, b, L["name"]))
 
     def fixed_channels(self, c: int) -> int:
         return self._add_ch(("fixed",) * len(POLICIES), c, -1, 0.0)
@@ -201,11 +218,15 @@ def compile_spec(spec: Spec) -> Plan:
                      label=kind.label(L))
         d.group_label = kind.group_label(L, d.label)
         layers.append(d)
+        b.outputs[name] = (cout, hout, wout)
         cin, hin, win = cout, hout, wout
 
     for node in spec.nodes:
         if node.op == "layer":
             L = node.fields
+            if L.get("reads") == "block":
+                raise SpecError("'block' is the input of a block: this layer is not in one",
+                                file=spec.where, layer=node.name, field="reads")
             add_layer(node.type, L, node.name, L.get("module") or _module_of(node.type, L, node.name),
                       None)
         elif node.op == "begin":
@@ -223,6 +244,7 @@ def compile_spec(spec: Spec) -> Plan:
             B = node.fields
             block = {"type": node.type, "name": node.name, **B}
             start = (cin, hin, win)
+            b.block_input = cin
             expand = _blocks.BLOCKS[node.type]["expand"]
             try:
                 entries = expand(B, node.name, node.repeat_index, b.ch_base[cin])
@@ -235,10 +257,19 @@ def compile_spec(spec: Spec) -> Plan:
                 except SpecError as e:
                     raise e.located(file=spec.where, layer=entry["name"]) from None
                 L["name"] = entry["name"]
+                if L.get("reads") == "block":          # a shortcut: reads the block's input
+                    cin, hin, win = start
                 add_layer(type_, L, entry["name"], entry["name"], block)
+                if type_ == "add":                      # a block's own add: its input + this
+                    if start[1:] != (hin, win):
+                        raise SpecError("adds the block's input, whose size differs",
+                                        file=spec.where, layer=entry["name"], field="s")
+                    if start[0] != cin:                 # equal at α = 1; checked at every α
+                        layers[-1].when = (start[0], cin, True)
             # TF-slim and torchvision add the residual when the stride is 1 and the *scaled*
             # input and output widths are equal: decided again at every α.
-            if B.get("residual", True) and start[1:] == (hin, win):
+            if _blocks.BLOCKS[node.type].get("residual", True) and B.get("residual", True) \
+                    and start[1:] == (hin, win):
                 c0 = start[0]
                 if c0 == cin or b.may_equal(c0, cin):
                     add_layer("add", {"name": f"{node.name}.add", "input": None},
@@ -300,6 +331,7 @@ def _finish(spec: Spec, b: ShapeBuilder, layers: list[LayerDef]) -> Plan:
 
     plan = Plan(spec=spec, layers=layers, order=order, ch=b.ch, ch_base=b.ch_base, sp=b.sp,
                 idx=idx, groups=groups, sp_base=b.sp_base)
+    plan.same_sizes = b.same_sizes
     plan.conditional = [(int(order[i]), d.when[0], d.when[1], d.when[2], d.name)
                         for i, d in enumerate(layers) if d.when is not None]
     plan.ch_idx = np.stack([idx["cin"], idx["cmid"], idx["cout"]])
@@ -338,9 +370,11 @@ _INT64_SAFE = 2 ** 56
 
 
 def _channel_steps(plan: Plan):
-    """Per policy, the channel entries' roles in table order (refs always come earlier)."""
+    """Per policy, the channel entries' roles (``scaling.WIDTH_ROLES``) in table order (refs
+    always come earlier)."""
     for p_i, policy in enumerate(POLICIES):
-        plan.steps[policy] = [(roles[p_i], base, ref, ratio) for roles, base, ref, ratio in plan.ch]
+        plan.steps[policy] = [(WIDTH_ROLES[roles[p_i]].channels, base, ref, ratio)
+                              for roles, base, ref, ratio in plan.ch]
 
 
 _PLANS: dict = {}
@@ -362,33 +396,12 @@ def plan_for(arch) -> Plan:
 def channel_values(plan: Plan, alpha: float, classes: int, policy: str) -> np.ndarray:
     """Every channel-table entry at width α under a rounding policy (see ``scaling.py``)."""
     rnd = ROUNDING_SCALAR[plan.spec.rounding[policy]]
-    one = alpha == 1.0
     vals: list[int] = []
     append = vals.append
-    for role, base, ref, ratio in plan.steps[policy]:
-        if role == "fixed":
-            append(base)
-        elif role == "classes":
-            append(classes)
-        elif one and role in _LITERAL_AT_ONE:
-            append(base)
-        elif role == "scaled":
-            append(rnd(base * alpha))
-        elif role == "input_ratio":
-            append(make_divisible(vals[ref] * ratio, 8))
-        elif role == "input_round":
-            append(int(round(vals[ref] * ratio)))
-        elif role == "squeeze_given" and one:         # an explicit SE squeeze: its own width
-            append(base)
-        elif role in ("squeeze", "squeeze_given"):
-            if policy == "torchvision":
-                append(make_divisible(vals[ref] // round(1 / ratio), 8))
-            else:
-                append(make_divisible(vals[ref] * ratio, 8))
-        elif role == "grow":
-            append(base if alpha <= 1.0 else rnd(base * alpha))
-        else:  # pragma: no cover - roles are checked when the spec is parsed
-            raise AssertionError(role)
+    for channels, base, ref, ratio in plan.steps[policy]:
+        if type(ratio) is int:                # a second operand's entry (concat, c − input)
+            ratio = vals[ratio]
+        append(channels(base, alpha, rnd, vals[ref] if ref >= 0 else 0, ratio, classes, policy))
     return vals
 
 
@@ -451,7 +464,12 @@ def evaluate(plan: Plan, *, alpha: float = 1.0, resolution=None, classes: int | 
                          f"(past 10^308)") from None
     if channels.count(0) > 1:                  # entry 0 is the constant 0; no other may be
         _zero_channels(plan, channels, alpha)
-    F, shapes = facts_at(plan, channels, size_values(plan, h, w))
+    sizes = size_values(plan, h, w)
+    for a, b, name in getattr(plan, "same_sizes", ()):
+        if sizes[a] != sizes[b]:
+            raise SpecError(f"at {h}×{w} the inputs' sizes differ ({sizes[a]} and {sizes[b]})",
+                            file=plan.spec.where, layer=name, field="with")
+    F, shapes = facts_at(plan, channels, sizes)
     if plan.conditional:
         shapes["active"] = _active(plan, F, channels, alpha)
     return F, shapes, (h, w), classes

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from .errors import ModelLoadError, UsageError
 from .op_kinds import numel
+from .scaling import NO_ROUNDING
 from .torch_bridge import _one_line, require_torch
 
 
@@ -263,7 +264,7 @@ def count_extracted(module, input_shape, *, name: str | None = None):
     ex = extract(module, (h, w), name=name, channels=channels)
     plan = plan_for(ex.spec)
     F, shapes, res, classes = evaluate(plan)
-    c = Costing(plan, F, shapes, alpha=1.0, resolution=res, classes=None, rounding="-",
+    c = Costing(plan, F, shapes, alpha=1.0, resolution=res, classes=None, rounding=NO_ROUNDING,
                 name=name)
     c.unsupported = ex.unsupported
     c.model_params = ex.params

@@ -134,6 +134,8 @@ def layer_costs(costing, *, dtype: str = "float32", batch: int = 1,
             # output, weights and attention scores (h·Nq·Nk, written and read once) as traffic
             kind, macs = "conv", (f["macs"] + f["attention_macs"]) * B
             main, ops = B * (i_el + o_el + 2 * f["softmax"]) + params, 8
+        elif r.type in ("pool", "shuffle", "concat"):   # local pooling and copies (ShuffleNet)
+            extra, ops = B * (o_el + (o_el if r.type == "concat" else i_el)), 1   # read + write
         elif r.type == "se":
             c, s = r.input[0], r.mid
             kind = "fc"

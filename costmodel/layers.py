@@ -235,12 +235,19 @@ def channels(v, field):
         return v
     if isinstance(v, tuple) and len(v) == 2 and v[0] == "×in":  # a block's expansion: t × input
         return v
+    if isinstance(v, tuple) and len(v) == 2 and v[0] == "−block":  # c − the block's input
+        return v
     return positive_int(v, field)
+
+
+#: ``groups`` of a depthwise convolution (``groups = "in"`` in a spec): as many groups as
+#: input channels, whatever the input's width at α.
+DEPTHWISE_GROUPS = 0
 
 
 def groups(v, field):
     if v == "in":
-        return 0
+        return DEPTHWISE_GROUPS
     return positive_int(v, field)
 
 
@@ -439,7 +446,7 @@ class Conv(Kind):
     static = ("kh", "kw", "groups", "bias", "norm", "act", "act_module")
 
     def shape(self, L, b, cin, hin, win):
-        if L["groups"] == 0 and L["out"] is None:
+        if L["groups"] == DEPTHWISE_GROUPS and L["out"] is None:
             cout = cin
         elif L["out"] is None:
             raise SpecError("missing: a convolution needs its output channels", field="out")
@@ -465,7 +472,7 @@ class Conv(Kind):
 
     def label(self, L):
         g = L["groups"]
-        if g == 0:
+        if g == DEPTHWISE_GROUPS:
             return "depthwise"
         if g > 1:
             return "grouped"
@@ -480,7 +487,7 @@ class Conv(Kind):
     def build(self, ctx, r):
         L, nn = r.layer, ctx.nn
         cin, cout = r.input[0], r.output[0]
-        groups = cin if L["groups"] == 0 else L["groups"]
+        groups = cin if L["groups"] == DEPTHWISE_GROUPS else L["groups"]
         parts = [nn.Conv2d(cin, cout, L["k"], stride=L["s"], padding=resolve_padding(L),
                            dilation=L["dilation"], groups=groups, bias=L["bias"])]
         if L["norm"] == "bn":
@@ -490,7 +497,7 @@ class Conv(Kind):
         return nn.Sequential(*parts)
 
     def facts(self, q):
-        g = np.where(q.groups == 0, q.cin, q.groups)
+        g = np.where(q.groups == DEPTHWISE_GROUPS, q.cin, q.groups)
         positions = q.hout * q.wout
         weights = q.kh * q.kw * (q.cin // g) * q.cout
         out_elements = q.cout * positions
@@ -509,7 +516,7 @@ class Conv(Kind):
         ks, kv = _square(kh, kw, "Dk", "Kh", "Kw")
         fs, fv = _square(ho, wo, "Df", "Ho", "Wo")
         g = r.layer["groups"]
-        if g == 0:
+        if g == DEPTHWISE_GROUPS:
             mult = n // m
             if mult == 1:
                 return f"{_dot(*ks, 'M', *fs)} = {_dot(*kv, m, *fv)}"
@@ -539,7 +546,7 @@ class Depthwise(Conv):
         return cout, -1, hout, wout
 
     def normalise(self, L):
-        L["groups"] = 0
+        L["groups"] = DEPTHWISE_GROUPS
         L["out"] = None
         return L
 
@@ -851,5 +858,5 @@ def parse_layer(kind: Kind, entry: dict, defaults: dict) -> dict:
     return L
 
 
-# Kinds kept in their own modules register themselves on import (everything above exists).
+from . import layers_shuffle  # noqa: E402,F401  (ShuffleNet's kinds: shuffle, pool, concat)
 from . import attention_kinds  # noqa: E402,F401  (mqa, layer_scale: MobileNetV4's hybrids)

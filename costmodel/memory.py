@@ -27,7 +27,9 @@ Peak inference memory, eager PyTorch (:func:`peak`)
     reads it; the model input is held by the caller for the whole run.  During a layer
     the memory in use is every live tensor (its inputs and output included) plus the
     layer's own scratch: squeeze-and-excitation keeps its gate vector (C elements) while
-    it multiplies.  Batch norm is folded into the convolution and activations run in
+    it multiplies; a max pool writes its argmax indices beside its output (int64, 8 bytes
+    per output element, whatever the dtype: ``max_pool2d_with_indices``, which PyTorch runs
+    on CUDA, under autograd and under a dispatch mode; CPU inference without one skips them).  Batch norm is folded into the convolution and activations run in
     place, also where a model lists them as layers of their own (what an inference engine does, and what ``tests/test_memory.py`` runs under a
     dispatch-level tracker to check these peaks exactly).  Parameters are not counted in
     the peak (they are resident); ``peak.bytes + params bytes`` is the total.
@@ -36,7 +38,7 @@ The V2 paper's rule (:func:`paper_memory`, Sandler et al., Section 5.1)
     "The amount of memory is simply the maximum total size of combined inputs and
     outputs across all operations"; an inverted residual block is one operation whose
     expanded inner tensor is never materialised.  Two of the paper's tricks are options:
-    ``first_layer`` (the first convolution streamed into the first block, Table 3's
+    ``first_layer`` (the first convolution streamed into the first block or pool, Table 3's
     caption: "for the first layer of MobileNetV2 and ShuffleNet we can employ the trick")
     and ``pool_fusion`` (a layer followed by global pooling accumulated into the pooled
     vector, never materialised).  :func:`by_resolution` gives Table 3's view: at each
@@ -89,6 +91,7 @@ class Step:
     inputs: tuple[int, ...]          # tensor ids (0 = the model input)
     output: int                      # tensor id (an alias's output is its input's id)
     scratch: int = 0                 # extra elements alive while it runs (batch 1)
+    index_bytes: int = 0             # int64 indices alive while it runs (batch 1): a max pool's
 
 
 @dataclass
@@ -122,8 +125,10 @@ def dataflow(costing) -> Dataflow:
     """The dataflow of an evaluated spec (or an extracted model): what each layer reads.
 
     A layer reads the previous layer's output; a residual add also reads the input of
-    the block (module) it runs in, the input of that block's first layer.  A module
-    holds its input until its last layer: ``held``.
+    the block (module) it runs in, the input of that block's first layer; a shortcut
+    (``reads = "block"``: ShuffleNet's average pool) reads that block input instead; a
+    concatenation also reads the output of its ``with`` layer, which stays alive until
+    then.  A module holds its input until its last layer: ``held``.
     """
     costing = spec_form(costing)
     records = costing.layers
@@ -134,6 +139,7 @@ def dataflow(costing) -> Dataflow:
     current = 0
     scope_first: dict[str, int] = {}     # scope -> tensor its first layer reads
     scope_last: dict[str, int] = {}      # scope -> its last step
+    output_of: dict[str, int] = {}       # layer name -> the tensor it wrote
     for i, r in enumerate(records):
         parts = r.name.split(".")
         for j in range(1, len(parts)):
@@ -142,7 +148,15 @@ def dataflow(costing) -> Dataflow:
             scope_last[scope] = i
         inputs = [current]
         scratch = 0
-        if r.type == "add":
+        L = r.layer or {}
+        if L.get("reads") == "block":
+            inputs = [scope_first[r.name.rpartition(".")[0]]]
+        elif r.type == "concat":
+            if L.get("with") not in output_of:
+                from .errors import UsageError
+                raise UsageError(f"{r.name}: concatenates {L.get('with')!r}, no earlier layer")
+            inputs.append(output_of[L["with"]])
+        elif r.type == "add":
             scope = r.module if r.module and r.module != r.name else r.name.rpartition(".")[0]
             if scope not in scope_first:
                 from .errors import UsageError
@@ -158,7 +172,9 @@ def dataflow(costing) -> Dataflow:
             elements.append(numel(r.output))
             shapes.append(tuple(r.output))
             producer.append(i)
-        steps.append(Step(i, r.name, r.type, tuple(inputs), out, scratch))
+        index_bytes = 8 * numel(r.output) if r.type == "pool" and L.get("fn") == "max" else 0
+        steps.append(Step(i, r.name, r.type, tuple(inputs), out, scratch, index_bytes))
+        output_of[r.name] = out
         current = out
     held = {}
     for scope, t in scope_first.items():
@@ -246,7 +262,7 @@ def peak(costing=None, *, dtype: str = "fp32", batch: int = 1, flow: Dataflow | 
     live, running = [], 0
     for i, s in enumerate(flow.steps):
         running += delta[i]
-        live.append((running + s.scratch) * size)
+        live.append((running + s.scratch) * size + s.index_bytes * batch)
     if not live:
         return Peak(0, "", -1, [], [], dtype, batch)
     i = max(range(n), key=lambda k: live[k])
@@ -338,8 +354,8 @@ def paper_ops(costing, *, first_layer: bool = True, pool_fusion: bool = True) ->
 
     A block (``bottleneck``, ``bneck``: its layers and residual add) is one operation
     reading the block's input and writing its output; any other layer is one operation.
-    ``first_layer``: the model's first layer, when a block follows it, is streamed into
-    that block (its output never materialised).  ``pool_fusion``: a layer followed by
+    ``first_layer``: the model's first layer, when a block (or a local pooling, ShuffleNet's
+    max pool) follows it, is streamed into it (its output never materialised).  ``pool_fusion``: a layer followed by
     global average pooling is accumulated into the pooled vector (never materialised).
     """
     costing = spec_form(costing)
@@ -355,7 +371,7 @@ def paper_ops(costing, *, first_layer: bool = True, pool_fusion: bool = True) ->
         ins = [tuple(r.input)] if not ops else ([ops[-1].output] if ops[-1].output else [])
         ops.append(Op(name, ins, tuple(r.output)))
     if first_layer and len(ops) > 1 and costing.layers and not costing.layers[0].block and \
-            costing.layers[1].block:
+            (costing.layers[1].block or costing.layers[1].type == "pool"):
         ops[0].output = None
         ops[1].inputs = []
     if pool_fusion:

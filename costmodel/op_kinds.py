@@ -146,9 +146,11 @@ class Convolution(OpKind):
         return {"macs": call.products_total(), "bias_elements": out if call.has_bias else 0}
 
     def fields(self, call):
+        from .layers import DEPTHWISE_GROUPS
         x, w, transposed, g, cin, cout, k = self._geometry(call)
-        f = {"k": k if len(k) == 2 else k, "s": call.conv_stride, "groups": 0 if self.is_depthwise(call)
-             else g, "bias": call.has_bias, "norm": "none", "act": "none", "transposed": transposed}
+        f = {"k": k if len(k) == 2 else k, "s": call.conv_stride,
+             "groups": DEPTHWISE_GROUPS if self.is_depthwise(call) else g, "bias": call.has_bias,
+             "norm": "none", "act": "none", "transposed": transposed}
         if self.is_depthwise(call):
             f["multiplier"] = cout // cin
         return f

@@ -16,7 +16,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from .errors import UsageError
-from .scaling import check_alpha
+from .scaling import check_alpha, check_rho, scale_size, thin
 
 
 def _layer_cost(layers: list[dict], m: int, df: int, alpha: float) -> tuple[int, int]:
@@ -25,7 +25,7 @@ def _layer_cost(layers: list[dict], m: int, df: int, alpha: float) -> tuple[int,
     spec = {"name": "layer", "input": {"channels": m, "resolution": df},
             "layers": [{**layer, "norm": "none", "act": "none"} for layer in layers]}
     if alpha != 1.0:  # the input channels are an earlier layer's output: thin them too
-        spec["input"]["channels"] = _out_channels(m, alpha)
+        spec["input"]["channels"] = thin(m, alpha)
     t = count(spec, alpha=alpha, rounding="tf").totals
     return t.madds, t.params
 
@@ -42,11 +42,10 @@ def separable_table(kernel: int = 3, m: int = 512, n: int = 512, size: int = 14,
         if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
             raise UsageError(f"{name} must be a whole number > 0, got {v!r}")
     alpha = check_alpha(alpha)
-    if not rho > 0:
-        raise UsageError(f"rho must be > 0, got {rho}")
+    rho = check_rho(rho)
     if kernel > size:
         raise UsageError(f"kernel {kernel} is larger than the feature map {size}")
-    df_rho = max(1, int(rho * size + 0.5))
+    df_rho = scale_size(size, rho)
     standard = [{"type": "conv", "k": kernel, "out": n}]
     separable = [{"type": "dw", "k": kernel}, {"type": "conv", "k": 1, "out": n}]
     first, _ = _layer_cost(standard, m, size, 1.0)
@@ -58,8 +57,8 @@ def separable_table(kernel: int = 3, m: int = 512, n: int = 512, size: int = 14,
             (f"ρ = {rho:g}", separable, alpha, df_rho)):
         madds, params = _layer_cost(layers, m, df, a)
         same, _ = _layer_cost(standard, m, df, a)       # the standard conv at the same α and Df
-        n_eff = _out_channels(n, a)
-        rows.append({"Layer/Modification": label, "M": _out_channels(m, a), "N": n_eff, "Df": df,
+        n_eff = thin(n, a)
+        rows.append({"Layer/Modification": label, "M": thin(m, a), "N": n_eff, "Df": df,
                      "MAdds": madds, "Million Mult-Adds": float(f"{madds / 1e6:.3g}"),
                      "params": params, "Million Parameters": round(params / 1e6, 2),
                      "vs row 1": round(madds / first, 4),
@@ -69,9 +68,6 @@ def separable_table(kernel: int = 3, m: int = 512, n: int = 512, size: int = 14,
     return rows
 
 
-def _out_channels(c: int, alpha: float) -> int:
-    from .scaling import make_divisible
-    return c if alpha == 1.0 else make_divisible(c * alpha, 8)
 
 
 def model_pairs(costing) -> list[dict]:

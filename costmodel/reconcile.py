@@ -177,15 +177,14 @@ def reconcile(model, *, tools=None, alpha: float = 1.0, resolution=None, classes
     """
     from . import count
     from . import peers
-    from .torch_bridge import (build_from_costing, check_memory, is_model_ref, is_module,
-                               require_torch)
+    from .torch_bridge import build_from_costing, check_memory, is_pytorch, require_torch
     names = list(peers.TOOLS) if tools is None else list(tools)
     for t in names:
         if t not in peers.PEERS:
             raise UsageError(f"unknown tool {t!r}: use {', '.join(peers.TOOLS)}")
     if measure:
         require_torch()
-    if is_module(model) or is_model_ref(model):
+    if is_pytorch(model):
         costing = count(model, resolution=resolution, kwargs=kwargs, channels=channels,
                         input_shape=input_shape, alpha=alpha, classes=classes,
                         rounding=rounding)

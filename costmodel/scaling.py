@@ -31,9 +31,11 @@ Rounding functions:
 * ``make_divisible``: TF-slim ``mobilenet.py`` and torchvision
   ``_make_divisible(c·α, 8)``: nearest multiple of 8, at least 8, and never
   more than 10 % below ``c·α``.
+* ``nearest``: ``round(c·α)``, halves up, at least 1 (ShuffleNet's "s×": "scaling the number
+  of filters by s times"; exact at s = 0.25, 0.5, 1.5, 2 for its channel counts).
 
 Resolution: ``--resolution R`` sets the input size directly; ``--rho ρ`` sets
-``R = round(ρ·224)`` (224 being the papers' base resolution).
+``R = round(ρ·R₀)``, ``R₀`` the model's own input size (224 for the papers' models).
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ from __future__ import annotations
 from .errors import UsageError
 
 POLICIES = ("tf", "torchvision")
-ROUNDINGS = ("slim_v1", "make_divisible")
-ROLES = ("scaled", "fixed", "grow", "input_ratio", "input_round", "squeeze", "classes")
+ROUNDINGS = ("slim_v1", "make_divisible", "nearest")
 BASE_RESOLUTION = 224
+#: A PyTorch model's ``rounding``: its channels are what its code builds, no policy applies.
+NO_ROUNDING = "-"
 
 
 def make_divisible(v: float, divisor: int = 8, min_value: int | None = None) -> int:
@@ -65,7 +68,145 @@ def slim_v1_depth(v: float, min_depth: int = 8) -> int:
     return max(int(v), min_depth)
 
 
-ROUNDING_SCALAR = {"slim_v1": slim_v1_depth, "make_divisible": make_divisible}
+def nearest(v: float) -> int:
+    """``round(v)``, halves up, at least 1."""
+    return max(1, int(v + 0.5))
+
+
+ROUNDING_SCALAR = {"slim_v1": slim_v1_depth, "make_divisible": make_divisible, "nearest": nearest}
+
+
+# --------------------------------------------------------------------------- width roles
+
+class WidthRole:
+    """What a channel count written ``base`` becomes at width α (the table above).
+
+    ``channels`` gives the count; ``input`` is the input's count at this α for the roles
+    that follow their input (``follows_input``), ``ratio`` their ratio to it, ``rounding``
+    the policy's rounding function.  ``thinned`` says whether the count scales with α (the
+    closed form's exponent of α), given whether the input's does.  Used by the engine
+    (compiling and evaluating specs), the closed form (``sweep.scaling_law``) and the
+    ``ratio`` command."""
+
+    name = ""
+    follows_input = False
+
+    def channels(self, base: int, alpha: float, rounding, input: int = 0, ratio: float = 0.0,
+                 classes: int = 0, policy: str = "tf") -> int:
+        raise NotImplementedError
+
+    def thinned(self, alpha: float, input_thinned: bool) -> bool:
+        return input_thinned
+
+
+class Scaled(WidthRole):
+    """``round(c·α)`` with the policy's rounding function; ``c`` itself at α = 1."""
+    name = "scaled"
+
+    def channels(self, base, alpha, rounding, input=0, ratio=0.0, classes=0, policy="tf"):
+        return base if alpha == 1.0 else rounding(base * alpha)
+
+    def thinned(self, alpha, input_thinned):
+        return True
+
+
+class Fixed(WidthRole):
+    """``c`` at every α (the image's channels, a PyTorch model's counts)."""
+    name = "fixed"
+
+    def channels(self, base, alpha, rounding, input=0, ratio=0.0, classes=0, policy="tf"):
+        return base
+
+    def thinned(self, alpha, input_thinned):
+        return False
+
+
+class Grow(Scaled):
+    """``c`` below α = 1, scaled above (the MobileNetV2 head)."""
+    name = "grow"
+
+    def channels(self, base, alpha, rounding, input=0, ratio=0.0, classes=0, policy="tf"):
+        return base if alpha <= 1.0 else rounding(base * alpha)
+
+    def thinned(self, alpha, input_thinned):
+        return alpha > 1.0
+
+
+class InputRatio(WidthRole):
+    """``make_divisible(c_in(α)·c/c_in, 8)``: TF-slim's ``expand_input_by_factor``."""
+    name = "input_ratio"
+    follows_input = True
+
+    def channels(self, base, alpha, rounding, input=0, ratio=0.0, classes=0, policy="tf"):
+        return base if alpha == 1.0 else make_divisible(input * ratio, 8)
+
+
+class InputRound(WidthRole):
+    """``round(c_in(α)·c/c_in)``: torchvision's ``int(round(inp * expand_ratio))``."""
+    name = "input_round"
+    follows_input = True
+
+    def channels(self, base, alpha, rounding, input=0, ratio=0.0, classes=0, policy="tf"):
+        return base if alpha == 1.0 else int(round(input * ratio))
+
+
+class Squeeze(WidthRole):
+    """An SE squeeze: ``make_divisible(c_in(α)·ratio, 8)`` (TF-slim) or
+    ``make_divisible(c_in(α) // (1/ratio), 8)`` (torchvision), at α = 1 too."""
+    name = "squeeze"
+    follows_input = True
+
+    def channels(self, base, alpha, rounding, input=0, ratio=0.0, classes=0, policy="tf"):
+        if policy == "torchvision":
+            return make_divisible(input // round(1 / ratio), 8)
+        return make_divisible(input * ratio, 8)
+
+
+class SqueezeGiven(Squeeze):
+    """An SE squeeze the spec writes out: that width at α = 1, a squeeze below and above.
+    (Not a role a spec names: the engine gives it to a ``squeeze`` with an explicit width.)"""
+    name = "squeeze_given"
+
+    def channels(self, base, alpha, rounding, input=0, ratio=0.0, classes=0, policy="tf"):
+        return base if alpha == 1.0 else super().channels(base, alpha, rounding, input, ratio,
+                                                          classes, policy)
+
+
+class Classes(Fixed):
+    """The number of classes (``--classes``)."""
+    name = "classes"
+
+    def channels(self, base, alpha, rounding, input=0, ratio=0.0, classes=0, policy="tf"):
+        return classes
+
+
+class Sum(WidthRole):
+    """The channels of a concatenation: its two inputs' counts added.  (Not a role a spec
+    names: the engine gives it to a ``concat``; ``ratio`` is the second input's count.)"""
+    name = "sum"
+
+    def channels(self, base, alpha, rounding, input=0, ratio=0.0, classes=0, policy="tf"):
+        return input + ratio
+
+
+class Difference(WidthRole):
+    """``c − c_in``: a ShuffleNet stride-2 unit's branch, whose output is concatenated with
+    its input to make ``c``.  (The engine's; ``ratio`` is the block input's count.)"""
+    name = "diff"
+
+    def channels(self, base, alpha, rounding, input=0, ratio=0.0, classes=0, policy="tf"):
+        return input - ratio
+
+
+#: Every width role by name; a spec names all but ``squeeze_given``, ``sum`` and ``diff``.
+WIDTH_ROLES = {r.name: r for r in (Scaled(), Fixed(), Grow(), InputRatio(), InputRound(),
+                                   Squeeze(), SqueezeGiven(), Classes(), Sum(), Difference())}
+ROLES = ("scaled", "fixed", "grow", "input_ratio", "input_round", "squeeze", "classes")
+
+
+def thin(c: int, alpha: float, rounding: str = "make_divisible") -> int:
+    """``c`` channels at width α in the ``scaled`` role (the ``ratio`` command's layer)."""
+    return WIDTH_ROLES["scaled"].channels(c, alpha, ROUNDING_SCALAR[rounding])
 
 
 def check_alpha(alpha) -> float:
@@ -85,20 +226,31 @@ def check_policy(rounding: str) -> str:
     return rounding
 
 
-def resolution_from(resolution=None, rho=None, base: int = BASE_RESOLUTION) -> int:
-    """The input resolution from ``--resolution`` or ``--rho`` (``round(ρ·base)``)."""
+def check_rho(rho) -> float:
+    """ρ, the resolution multiplier, must be a positive finite number."""
+    try:
+        r = float(rho)
+    except (TypeError, ValueError):
+        raise UsageError(f"rho must be a number, got {rho!r}") from None
+    if not r > 0 or r == float("inf"):
+        raise UsageError(f"rho must be > 0, got {rho}")
+    return r
+
+
+def scale_size(size: int, rho: float) -> int:
+    """``round(ρ·size)``, halves up, at least 1."""
+    return max(1, int(rho * size + 0.5))
+
+
+def resolution_from(resolution=None, rho=None, base: int = BASE_RESOLUTION) -> int | None:
+    """The input resolution from ``--resolution`` or ``--rho`` (``round(ρ·base)``); None
+    when neither is given (the model's own input size)."""
     if resolution is not None and rho is not None:
         raise UsageError("give either --resolution or --rho, not both")
     if rho is not None:
-        try:
-            r = float(rho)
-        except (TypeError, ValueError):
-            raise UsageError(f"rho must be a number, got {rho!r}") from None
-        if not r > 0 or r == float("inf"):
-            raise UsageError(f"rho must be > 0, got {rho}")
-        return max(1, int(r * base + 0.5))
+        return scale_size(base, check_rho(rho))
     if resolution is None:
-        return base
+        return None
     try:
         res = int(resolution)
     except (TypeError, ValueError):
@@ -108,3 +260,19 @@ def resolution_from(resolution=None, rho=None, base: int = BASE_RESOLUTION) -> i
     if res <= 0:
         raise UsageError(f"resolution must be > 0, got {resolution}")
     return res
+
+
+def resolution_for(model, resolution=None, rho=None) -> int | None:
+    """A MODEL's input resolution from ``--resolution`` or ``--rho``: ρ is measured against
+    the model's own input size (a spec's ``input.resolution``; 224 for a PyTorch model);
+    None when neither is given."""
+    if rho is None or resolution is not None:
+        return resolution_from(resolution, rho)
+    check_rho(rho)
+    from .torch_bridge import DEFAULT_RESOLUTION, is_pytorch
+    if is_pytorch(model):
+        base = DEFAULT_RESOLUTION
+    else:
+        from .spec import load
+        base = load(model).input[1]
+    return resolution_from(None, rho, base=base)

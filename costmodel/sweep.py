@@ -25,7 +25,7 @@ from .engine import channel_values, facts_at, plan_for
 from .errors import UsageError
 from .layers import FACTS
 from .limits import MAX_LIST, MAX_SWEEP_POINTS
-from .scaling import POLICIES, check_alpha, check_policy
+from .scaling import POLICIES, WIDTH_ROLES, check_alpha, check_policy
 
 SUPERSCRIPT = {0: "", 1: "", 2: "²", 3: "³", 4: "⁴"}
 
@@ -109,17 +109,9 @@ class ScalingLaw:
 def _scales(plan, alpha: float, policy: str):
     """Which channel entries thin with α, and which sizes shrink with ρ."""
     p_i = POLICIES.index(policy)
-    ch = []
+    ch: list[bool] = []
     for roles, _base, ref, _ratio in plan.ch:
-        role = roles[p_i]
-        if role in ("fixed", "classes"):
-            ch.append(False)
-        elif role == "scaled":
-            ch.append(True)
-        elif role == "grow":
-            ch.append(alpha > 1.0)
-        else:                       # input_ratio, input_round, squeeze follow their input
-            ch.append(ch[ref])
+        ch.append(WIDTH_ROLES[roles[p_i]].thinned(alpha, ref >= 0 and ch[ref]))
     sp = []
     for entry in plan.sp:
         sp.append(entry[0] == "input" or (entry[0] == "conv" and sp[entry[1]]))
@@ -224,8 +216,8 @@ def sweep(arch, alphas, resolutions, *, classes=None, rounding="tf", convention=
     Returns a list of dicts (one per grid point), in α-major order.
     """
     from . import count
-    from .torch_bridge import is_model_ref, is_module
-    if is_module(arch) or is_model_ref(arch):
+    from .torch_bridge import is_pytorch
+    if is_pytorch(arch):
         raise UsageError(f"{arch if isinstance(arch, str) else type(arch).__name__}: a sweep "
                          f"takes a built-in or a spec file: a PyTorch model has no width "
                          f"multiplier α to sweep (count it at each resolution with "

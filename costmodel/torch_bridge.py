@@ -19,7 +19,6 @@ import importlib.util
 import re
 import sys
 import traceback
-from collections import defaultdict
 from pathlib import Path
 
 from .errors import MissingExtra, ModelLoadError, UsageError
@@ -38,6 +37,16 @@ def is_module(obj) -> bool:
     """An ``nn.Module``, recognised without importing torch."""
     return any(c.__module__ == "torch.nn.modules.module" and c.__name__ == "Module"
                for c in type(obj).__mro__)
+
+
+def is_pytorch(model) -> bool:
+    """A MODEL argument that is a PyTorch model (a module or a reference to one), not a spec:
+    the one test every command makes before counting."""
+    return is_module(model) or is_model_ref(model)
+
+
+#: A PyTorch model's input resolution when none is given (the ImageNet models' 224).
+DEFAULT_RESOLUTION = 224
 
 
 def require_torch():
@@ -245,21 +254,30 @@ def _modules():
             return s * x
 
     class Stage(nn.Module):
-        """A group of layers run in order; its residual add (if any) adds its input."""
+        """A group of layers run in order; its residual add (if any) adds its input, a
+        shortcut (``reads = "block"``) reads it, a concatenation appends a kept output."""
 
         def __init__(self):
             super().__init__()
-            self.steps = []          # ("module", name) | ("function", fn) | ("add",)
+            # ("module", name[, "block"]) | ("function", fn[, "block"]) | ("add",) | ("concat", i)
+            self.steps = []
+            self.keep = set()        # steps whose output a later concatenation reads
 
         def forward(self, x):
             inp = x
-            for step in self.steps:
+            kept = {}
+            for i, step in enumerate(self.steps):
+                src = inp if step[-1] == "block" else x
                 if step[0] == "module":
-                    x = getattr(self, step[1])(x)
+                    x = getattr(self, step[1])(src)
                 elif step[0] == "function":
-                    x = step[1](x)
+                    x = step[1](src)
+                elif step[0] == "concat":
+                    x = torch.cat((x, kept.pop(step[1])), 1)
                 else:
                     x = x + inp
+                if i in self.keep:
+                    kept[i] = x
             return x
 
     return torch, nn, F, act_modules, act_functions, FC, SE, Stage
@@ -339,16 +357,27 @@ def build_from_costing(costing):
     from .layers import KINDS
     ctx = SimpleNamespace(torch=torch, nn=nn, F=F, act_modules=act_modules,
                           act_functions=act_functions, FC=FC, SE=SE)
+    step_of = {}               # spec path -> (its stage, its step's index there)
     for r in costing.layers:
         parent, _, leaf = r.name.rpartition(".")
         stage = stage_for(parent)
         made = KINDS[r.type].build(ctx, r)        # each kind knows how it is built
         if made is None:
             continue
+        if isinstance(made, tuple) and made[0] == "concat":
+            where = step_of.get(made[1])
+            if where is None or where[0] is not stage:
+                raise UsageError(f"{r.name}: concatenates {made[1]!r}, which is not an earlier "
+                                 f"layer of the same block")
+            stage.keep.add(where[1])
+            made = ("concat", where[1])
         if isinstance(made, tuple):
             stage.steps.append(made)
-            continue
-        attach(parent, leaf, made, r.name)
+        else:
+            attach(parent, leaf, made, r.name)
+        if (r.layer or {}).get("reads") == "block":
+            stage.steps[-1] = (*stage.steps[-1], "block")
+        step_of[r.name] = (stage, len(stage.steps) - 1)
     root.costmodel_paths = back
     return root.eval()
 
@@ -402,13 +431,3 @@ def fvcore_counts(model, resolution, channels: int = 3, input_shape=None):
         total = int(f.total())
         skipped = dict(f.unsupported_ops())
     return by_module, total, skipped
-
-
-def module_tree(model) -> dict[str, list[str]]:
-    """Each module path's direct children paths."""
-    tree: dict[str, list[str]] = defaultdict(list)
-    for path, _ in model.named_modules():
-        if path:
-            parent = path.rpartition(".")[0]
-            tree[parent].append(path)
-    return tree

@@ -90,6 +90,39 @@ def test_classes():
 
 def test_rho():
     from costmodel.scaling import resolution_from
-    assert resolution_from(rho=0.714) == 160
+    assert resolution_from(rho=0.714) == 160         # the V1 paper's Table 3: 14 × 0.714 = 10
     assert resolution_from(rho=0.5) == 112
-    assert resolution_from() == 224
+    assert resolution_from() is None                 # unset stays unset: the model's own size
+
+
+def test_rho_is_measured_against_the_models_own_input(tmp_path):
+    """ρ scales the spec's input size (here 32), not the papers' 224."""
+    from costmodel.scaling import resolution_for
+    spec = tmp_path / "small.toml"
+    spec.write_text('input = { channels = 3, resolution = 32 }\n'
+                    '[[layers]]\ntype = "conv"\nk = 3\nout = 8\n')
+    assert resolution_for(str(spec), rho=0.5) == 16
+    assert resolution_for("mobilenet_v2", rho=0.714) == 160
+    assert resolution_for("torchvision:mobilenet_v2", rho=0.5) == 112
+    assert resolution_for(str(spec)) is None
+    assert resolution_for(str(spec), resolution=40) == 40
+
+
+def test_each_width_role_is_one_object():
+    """The engine, the closed form and the ratio command read one object per role."""
+    from costmodel.scaling import ROLES, WIDTH_ROLES, make_divisible, thin
+    assert set(ROLES) < set(WIDTH_ROLES)
+    md = make_divisible
+    # (role, c = 96 channels written, input 40 at this α with ratio 6): channels at α = 0.5
+    at_half = {name: r.channels(96, 0.5, md, input=40, ratio=6.0, classes=10)
+               for name, r in WIDTH_ROLES.items() if name != "squeeze_given"}
+    assert at_half == {"scaled": 48, "fixed": 96, "grow": 96, "input_ratio": 240,
+                       "input_round": 240, "squeeze": 240, "classes": 10,
+                       "sum": 40 + 6, "diff": 40 - 6}     # a concat's; c − a block's input
+    assert WIDTH_ROLES["grow"].channels(96, 1.4, md) == md(96 * 1.4) == 136
+    # which counts thin with α (the closed form's exponent)
+    assert [WIDTH_ROLES[r].thinned(0.5, False) for r in ROLES] == [True, False, False, False, False,
+                                                                   False, False]
+    assert WIDTH_ROLES["input_round"].thinned(0.5, True) and WIDTH_ROLES["grow"].thinned(1.4, False)
+    # the V1 paper's Table 3 at α = 0.75: 512 → 384 channels
+    assert thin(512, 0.75) == 384 and thin(512, 1.0) == 512

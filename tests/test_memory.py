@@ -6,6 +6,7 @@ import pytest
 
 import costmodel
 from costmodel.memory import by_resolution, layer_memory, memory, paper_memory, peak
+from costmodel.published import rows
 
 
 def test_layer_facts_of_v1_first_layers():
@@ -166,16 +167,32 @@ def test_timm_infer_macts_rebuilt_from_the_real_timm_model(name):
     timm = pytest.importorskip("timm")
     pytest.importorskip("fvcore")
     from costmodel.memory import fvcore_activations, measure_peers
-    from costmodel.published import printed_rules, table
+    from costmodel.published import printed_rules
+    from costmodel.published.timm_bench import records
     model = timm.create_model(name, pretrained=False).eval()
     c = costmodel.count(model)
     got = measure_peers(model, (1, 3, 224, 224), tools=("fvcore",))
     assert fvcore_activations(c) == got[("fvcore", "ActivationCountAnalysis")]
-    printed = next(r for r in table("timm_macts") if r["label"] == name)
+    printed = next(r for r in records()[name] if r["infer_img_size"] == "224")
     assert printed_rules(fvcore_activations(c), printed["infer_macts"], "M")
 
 
 def test_timm_infer_macts_cells_in_check():
     from costmodel.memory_cells import check_timm_macts
     cells = check_timm_macts()
-    assert len(cells) == 14 and all(r.status in ("reproduced", "explained") for r in cells)
+    # every MobileNet of timm.csv, its infer_macts read from timm_bench.csv (one source)
+    assert [c.label for c in cells] == [r.label for r in rows() if r.source == "timm"]
+    assert len(cells) == 15 and all(r.status in ("reproduced", "explained") for r in cells)
+    assert {c.source for c in cells} == {"timm-bench-5090"}
+
+
+def test_timm_bench_rows_are_the_source_csv_rows():
+    """timm_bench.csv keeps rows of timm's benchmark CSV as printed: the models of timm.csv
+    are all there (the tf_ ports included), with the source's infer_macts."""
+    from costmodel.published.timm_bench import records
+    bench = records()
+    printed = {"tf_mobilenetv3_small_075": "1.3", "tf_mobilenetv3_large_minimal_100": "4.4",
+               "mobilenetv1_100": "5.04", "mobilenetv2_140": "9.57"}
+    for name, macts in printed.items():
+        assert next(r for r in bench[name] if r["infer_img_size"] == "224")["infer_macts"] == macts
+    assert all(r.label in bench for r in rows() if r.source == "timm")

@@ -61,6 +61,23 @@ def test_memory_measure_without_cuda_is_one_line(run):
     assert_one_line_error(run("memory", "mobilenet_v2", "--measure"), "CUDA")
 
 
+
+def test_memory_measure_without_cuda_writes_nothing(run, tmp_path):
+    """--measure is refused before anything is counted or written (no GPU on this machine:
+    the measurement itself waits for a session that has one)."""
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    out = tmp_path / "mem.json"
+    r = run("memory", "shufflenet_v1", "--measure", "--format", "json", "--out", out)
+    assert_one_line_error(r, "--measure needs a CUDA device")
+    assert not out.exists()
+    import costmodel
+    from costmodel.memory import measure_cuda
+    with pytest.raises(costmodel.UsageError, match="CUDA"):
+        measure_cuda(costmodel.count("mobilenet_v2"))
+
+
 def test_memory_bad_input(run):
     assert_one_line_error(run("memory", "mobilenet_v2", "--dtype", "fp64"), "--dtype")
     assert_one_line_error(run("memory", "mobilenet_v2", "--batch", "0"), "--batch")

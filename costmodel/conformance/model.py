@@ -61,7 +61,7 @@ def check_model(model, paper: str, *, alpha: float = 1.0, resolution: int = 224,
     """Compare ``model`` (a spec or a PyTorch model) block by block with a paper's architecture."""
     from .. import count
     from ..spec import builtin_names
-    from ..torch_bridge import is_model_ref, is_module
+    from ..torch_bridge import is_pytorch
     if paper not in builtin_names():
         raise UsageError(f"unknown paper architecture {paper!r}: use one of {', '.join(builtin_names())}")
     versions = paper_versions(paper)
@@ -70,7 +70,7 @@ def check_model(model, paper: str, *, alpha: float = 1.0, resolution: int = 224,
     bad = [a for a in allow if a not in DEVIATION_KINDS]
     if bad:
         raise UsageError(f"unknown deviation kind {bad[0]!r} for --allow: use {', '.join(DEVIATION_KINDS)}")
-    if is_module(model) or is_model_ref(model):
+    if is_pytorch(model):
         m = count(model, resolution=resolution, kwargs=kwargs)
         name = m.name
     else:

@@ -5,7 +5,9 @@
 huggingface/pytorch-image-models at commit 90cae8c5: ``param_count`` (millions)
 and ``infer_gmacs`` (fvcore's count, billions), both printed at 2 decimals,
 ``infer_macts`` (activations, millions) and the ``infer_img_size`` they were
-measured at.  Values are kept as printed (strings).
+measured at.  Values are kept as printed (strings).  It also keeps the rows of
+every model of ``timm.csv`` (timm's MobileNets, ``tf_`` ports included): their
+``infer_macts`` are cells of ``costmodel check`` (``memory_cells.check_timm_macts``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 FILE = Path(__file__).with_name("timm_bench.csv")
 SOURCE = "timm-bench-5090"
+VERSION = "90cae8c5"
 
 
 @lru_cache(maxsize=None)

@@ -236,7 +236,7 @@ def build(folder: Path, progress=print, workers: int | None = None):
            "[per-layer cost](#per-layer-cost) · "
            "[width × resolution](#sweeps-over-width-and-resolution) · [tables](#tables)",
            "", "## Accuracy vs cost", "",
-           f"Published ImageNet top-1 of {len(points)} MobileNets against their exact MAdds and "
+           f"Published ImageNet top-1 of {len(points)} models against their exact MAdds and "
            f"params ({', '.join(_title(a) for a in chart_archs())}). Top-1 from: "
            f"{'; '.join(sources)} (one point per model: where several sources give the same "
            f"model, the first of these). Hollow markers: the published figure, where the exact "

@@ -81,8 +81,8 @@ def resolution_frame(rows, dtype: str) -> pd.DataFrame:
 def by_resolution_text(rep, rows, fmt: str = "text") -> str:
     frame = resolution_frame(rows, rep.dtype)
     notes = ["the V2 paper's Table 3 view: the widest tensor materialised at each size (the first "
-             "layer streamed into the first block, a layer before global pooling accumulated into "
-             "it, a block's expanded tensor never materialised); Kb = 1,000 bytes"]
+             "layer streamed into the first block or pool, a layer before global pooling "
+             "accumulated into it, a block's expanded tensor never materialised); Kb = 1,000 bytes"]
     if not any(r.block for r in rep.costing.layers):
         notes.append("this model has no blocks the engine knows (a PyTorch model, or a spec without "
                      "bottleneck/bneck rows): every layer is one operation, its tensors all "

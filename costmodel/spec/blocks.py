@@ -16,6 +16,9 @@ layers the reference implementations build:
     a residual add when ``s = 1`` and ``in = out``.  ``nl`` is the
     non-linearity (``RE`` = ReLU, ``HS`` = h-swish).
 
+``shuffle_unit`` (ShuffleNet, Table 1 stage rows ``c, n, s`` with groups ``g``)
+    in its own module, ``shuffle.py``.
+
 A block type is a function ``expand(fields, name, repeat_index, cin) -> [layer entries]``
 (``cin``: the input channels at α = 1) with its fields; register it in :data:`BLOCKS`.
 """
@@ -104,6 +107,10 @@ BLOCKS = {
         "expand": bneck,
     },
 }
+
+from .shuffle import BLOCK as _SHUFFLE_UNIT  # noqa: E402  (ShuffleNet's unit, its own module)
+
+BLOCKS["shuffle_unit"] = _SHUFFLE_UNIT
 
 # Block types kept in their own modules add themselves to BLOCKS on import.
 from . import uib_blocks  # noqa: E402,F401  (uib, fused_ib, mobile_mqa: MobileNetV4)

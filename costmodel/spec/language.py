@@ -7,6 +7,7 @@ A spec is a table with these keys (only ``layers`` is required)::
     source  = "Sandler et al., arXiv:1801.04381v4, Table 2"
     family  = "v2"                        # or a table defining it: see costmodel/families.py
     chart   = { order = 2, marker = "s", legend = "MobileNetV2" }   # the trade-off chart
+    base    = "mobilenet_v2"              # this spec is that one plus its [[changes]] (inherit.py)
     classes = 1000                        # width of `out = "classes"`
     input   = { channels = 3, resolution = 224 }
     width   = { tf = "make_divisible", torchvision = "make_divisible" }
@@ -53,6 +54,7 @@ from ..layers import KINDS, parse_fields, parse_layer, positive_int
 from ..limits import MAX_DEPTH, MAX_LAYERS
 from ..scaling import POLICIES, ROUNDINGS
 from .blocks import BLOCKS
+from .inherit import with_base
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -60,8 +62,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
-TOP_LEVEL = ("name", "title", "source", "notes", "family", "chart", "paper", "variant", "classes",
-             "input", "width", "defaults", "layers")
+TOP_LEVEL = ("name", "base", "changes", "title", "source", "notes", "family", "chart", "paper",
+             "variant", "classes", "input", "width", "defaults", "layers")
 VARIANT_DIR = BUILTIN_DIR / "variants"
 NAME = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(@[0-9]+)?$")
 
@@ -171,11 +173,12 @@ def load(source: Any) -> Spec:
         if isinstance(source, str) and (s in builtin_names() or s in variant_names()):
             if s not in _BUILTIN_CACHE:
                 path = (VARIANT_DIR if "@" in s else BUILTIN_DIR) / f"{s}.toml"
-                _BUILTIN_CACHE[s] = parse(read_file(path), file=f"{s}.toml", default_name=s)
+                _BUILTIN_CACHE[s] = parse(read_file(path), file=f"{s}.toml", default_name=s,
+                                          folder=path.parent)
             return _BUILTIN_CACHE[s]
         path = Path(s)
         if path.suffix.lower() in (".toml", ".json") or path.exists() or "/" in s or "\\" in s:
-            return parse(read_file(path), file=s, default_name=path.stem)
+            return parse(read_file(path), file=s, default_name=path.stem, folder=path.parent)
         from ..errors import UsageError
         hint = ""
         if "@" in s and s.split("@")[0] in builtin_names():
@@ -190,10 +193,12 @@ def _require(cond, msg, **where):
         raise SpecError(msg, **where)
 
 
-def parse(data: dict, *, file: str | None = None, default_name: str = "spec") -> Spec:
-    """Check a spec's data and flatten its layers into nodes."""
+def parse(data: dict, *, file: str | None = None, default_name: str = "spec",
+          folder: Path | None = None) -> Spec:
+    """Check a spec's data and flatten its layers into nodes.  A spec with a ``base`` is its
+    base plus its ``changes`` (``inherit.py``; a base file is read relative to ``folder``)."""
     try:
-        return _parse(data, file, default_name)
+        return _parse(with_base(data, folder), file, default_name)
     except SpecError as e:
         name = data.get("name") if isinstance(data.get("name"), str) and data.get("name") else None
         raise e.located(file=file or (f"spec {name!r}" if name else "the spec")) from None
