@@ -14,13 +14,13 @@ try:
 
     from costmodel.errors import CostmodelError
 
+    from costmodel.commands import FORMATS, RATIO_LAYER
     from costmodel.conventions import CONVENTIONS as _CONVENTIONS, UNITS
     from costmodel.scaling import POLICIES
 except KeyboardInterrupt:            # Ctrl-C while still importing: one line, no traceback
     sys.stderr.write("costmodel: interrupted\n")
     sys.exit(130)
 
-FORMATS = ("text", "csv", "markdown", "json", "latex")
 CONVENTIONS = tuple(_CONVENTIONS)
 MODEL_HELP = ("MODEL is a built-in architecture (see `costmodel list`), a .toml/.json spec file, "
               "torchvision:NAME (built with weights=None), timm:NAME (pretrained=False) or "
@@ -202,8 +202,8 @@ def main():
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 def list_cmd(unit, fmt):
     """The built-in architectures, with their paper-convention cost at α = 1, 224×224."""
-    from costmodel.report.tables import list_frame, render
-    click.echo(render(list_frame(unit), fmt), nl=False)
+    from costmodel.commands import list_models
+    click.echo(list_models(unit).render(fmt), nl=False)
 
 
 @main.command()
@@ -221,19 +221,14 @@ def table(model, alpha, resolution, rho, classes, rounding, convention, kwargs, 
     (which layers scale with α²ρ², αρ², α, ...) against the exact count. For a PyTorch
     MODEL they list the operations the engine has no formula for.
     """
-    import costmodel
-    from costmodel.report.tables import table_text
-    from costmodel.scaling import resolution_for
-    from costmodel.sweep import scaling_law
-    from costmodel.torch_bridge import is_model_ref, parse_input, parse_kwargs
-    res = resolution_for(model, resolution, rho)
-    c = costmodel.count(model, alpha=alpha, resolution=res, classes=classes, rounding=rounding,
-                        convention=convention, unit=unit, kwargs=parse_kwargs(kwargs),
-                        input_shape=parse_input(input_shape))
-    law = None if is_model_ref(model) else scaling_law(
-        model, alpha=alpha, classes=classes, rounding=rounding, convention=convention, unit=unit)
-    emit(table_text(c, fmt, by_type=by_type, formulas=formulas, law=law), out)
-    return announce(c, strict)
+    from costmodel import commands
+    from costmodel.torch_bridge import parse_input, parse_kwargs
+    result = commands.table(model, alpha=alpha, resolution=resolution, rho=rho, classes=classes,
+                            rounding=rounding, convention=convention, unit=unit,
+                            kwargs=parse_kwargs(kwargs), input_shape=parse_input(input_shape),
+                            by_type=by_type, formulas=formulas)
+    emit(result.render(fmt), out)
+    return announce(result.costing, strict)
 
 
 @main.command()
@@ -254,30 +249,26 @@ def sweep(model, alphas, resolutions, classes, rounding, convention, unit, fmt, 
     MODEL is a built-in or a spec file (a PyTorch model has no α to sweep). At most 10,000
     values per list and 10,000 α × resolution points.
     """
-    from costmodel.conventions import get
-    from costmodel.report.tables import sweep_text
-    from costmodel.sweep import parse_list, scaling_law, sweep as run_sweep
-    a_list = parse_list(alphas, float, "--alpha")
-    r_list = parse_list(resolutions, int, "--resolution")
-    rows = run_sweep(model, a_list, r_list, classes=classes, rounding=rounding,
-                     convention=convention, unit=unit)
-    law = scaling_law(model, alpha=max(a_list), classes=classes, rounding=rounding,
-                      convention=convention, unit=unit)
-    name = model if isinstance(model, str) else "model"
-    emit(sweep_text(rows, fmt, arch=name, convention=convention, unit=unit or get(convention).unit,
-                    law=law), out)
+    from costmodel import commands
+    emit(commands.sweep(model, alphas, resolutions, classes=classes, rounding=rounding,
+                        convention=convention, unit=unit).render(fmt), out)
 
 
 @main.command()
 @click.argument("model", required=False)
-@click.option("--kernel", "-k", type=int, default=3, show_default=True, help="Dk, the kernel size.")
-@click.option("--in-channels", "-m", type=int, default=512, show_default=True, help="M.")
-@click.option("--out-channels", "-n", type=int, default=512, show_default=True, help="N.")
-@click.option("--size", type=int, default=14, show_default=True, help="Df, the feature map size.")
+@click.option("--kernel", "-k", type=int, default=RATIO_LAYER["kernel"], show_default=True,
+              help="Dk, the kernel size.")
+@click.option("--in-channels", "-m", type=int, default=RATIO_LAYER["in_channels"],
+              show_default=True, help="M.")
+@click.option("--out-channels", "-n", type=int, default=RATIO_LAYER["out_channels"],
+              show_default=True, help="N.")
+@click.option("--size", type=int, default=RATIO_LAYER["size"], show_default=True,
+              help="Df, the feature map size.")
 @click.option("--alpha", "-a", type=float, default=None,
-              help="Width multiplier [default 0.75 for one layer, 1 for a MODEL].")
+              help=f"Width multiplier [default {RATIO_LAYER['alpha']:g} for one layer, 1 for a "
+                   f"MODEL].")
 @click.option("--rho", type=float, default=None,
-              help="Resolution multiplier for one layer [default 0.714].")
+              help=f"Resolution multiplier for one layer [default {RATIO_LAYER['rho']:g}].")
 @click.option("--resolution", "-r", type=int, default=None, help="MODEL's input resolution.")
 @click.option("--rounding", type=click.Choice(POLICIES), default="tf", show_default=True)
 @click.option("--unit", type=click.Choice(UNITS), default=None,
@@ -291,21 +282,11 @@ def ratio(model, kernel, in_channels, out_channels, size, alpha, rho, resolution
     reproduce it: 14×14×512, Dk = 3, α = 0.75, ρ = 0.714). With MODEL: every depthwise +
     pointwise pair of the model against the standard convolution it replaces.
     """
-    from costmodel.ratio import model_pairs, separable_table
-    from costmodel.report.tables import ratio_text
-    if model is None:
-        rows = separable_table(kernel, in_channels, out_channels, size,
-                               alpha=0.75 if alpha is None else alpha,
-                               rho=0.714 if rho is None else rho)
-        title = (f"one layer: {size}×{size}×{in_channels} → {out_channels}, Dk = {kernel} "
-                 f"(params = weights; rows are cumulative)")
-    else:
-        import costmodel
-        c = costmodel.count(model, alpha=1.0 if alpha is None else alpha, resolution=resolution,
-                            rounding=rounding)
-        rows = model_pairs(c)
-        title = f"{c.describe()}: depthwise + pointwise pairs vs standard convolutions"
-    click.echo(ratio_text(rows, fmt, title, unit), nl=False)
+    from costmodel import commands
+    click.echo(commands.ratio(model, kernel=kernel, in_channels=in_channels,
+                              out_channels=out_channels, size=size, alpha=alpha, rho=rho,
+                              resolution=resolution, rounding=rounding, unit=unit).render(fmt),
+               nl=False)
 
 
 @main.command()
@@ -391,16 +372,10 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
     if model is None:
         if paper is not None:
             raise UsageError("--paper compares a MODEL: give the model first (costmodel check MODEL --paper ARCH)")
-        results, skipped = conformance.check_published()
-        shown = results
-        if statuses:
-            wanted = conformance.parse_statuses(statuses)
-            shown = [r for r in results if r.status in wanted]
-        text = conformance.published_text(shown, skipped, fmt)
-        if shown is not results and fmt == "text":
-            text += conformance.summary_line(results, skipped) + " (all cells)\n"
-        click.echo(text, nl=False)
-        return 1 if conformance.status_counts(results)["unexplained"] else 0
+        from costmodel.commands import check_published
+        result = check_published(statuses)
+        click.echo(result.render(fmt), nl=False)
+        return result.exit_status
     if paper is None:
         raise UsageError("give the paper architecture to compare MODEL with: --paper ARCH "
                          "(e.g. --paper mobilenet_v2)")
@@ -508,19 +483,9 @@ def fit(madds, params, families, convention, unit, show_all, fmt, out):
       costmodel fit --madds 300M --params 3.5M --families v2,v3
       costmodel fit --madds 60M --families mobilenet_v3_small --format markdown
     """
-    from costmodel.accuracy import parse_families
-    from costmodel.conventions import get
-    from costmodel.fit import candidates, check_budget, cheapest, parse_budget, shorten, within
-    from costmodel.report.tables import fit_text
-    m = parse_budget(madds, "--madds") if madds is not None else None
-    p = parse_budget(params, "--params") if params is not None else None
-    archs = parse_families(families, "--families")
-    check_budget(m, p)
-    cands = candidates(archs, convention=convention, unit=unit)
-    found, left_out = shorten(within(cands, m, p), None if show_all else 10)
-    emit(fit_text(found, fmt, madds=m, params=p, archs=archs, total=len(cands),
-                  convention=convention, unit=unit or get(convention).unit,
-                  cheapest=cheapest(cands), left_out=left_out), out)
+    from costmodel import commands
+    emit(commands.fit(madds, params, families, convention=convention, unit=unit,
+                      show_all=show_all).render(fmt), out)
 
 
 @main.group()
@@ -791,7 +756,10 @@ def _reconcile_memory(model, tools, resolution, alpha, classes, rounding, kwargs
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False), default="reports", show_default=True,
               help="The report folder (replaced atomically: a failure keeps the previous one).")
-def report(out):
+@click.option("--redraw", is_flag=True,
+              help="Draw every figure, even those the previous report in the folder drew from "
+                   "the same inputs (by default they are kept).")
+def report(out, redraw):
     """Write the report that `make report` writes: everything at a glance.
 
     \b
@@ -803,14 +771,17 @@ def report(out):
 
     Deterministic (re-runs give byte-identical tables) and atomic: built in a temporary
     folder and swapped in, so a failure keeps the previous report. Needs no torch, no
-    network and no weights; prints a progress line per step.
+    network and no weights; prints a progress line per step. The figures are drawn in one
+    process per CPU; those of the previous report are kept when nothing they are drawn
+    from changed (every file of the costmodel package, the Python, matplotlib, numpy and
+    pandas versions: figures/inputs.json records them).
 
     \b
     Example:
       costmodel report --out reports
     """
     from costmodel.report.job import run
-    run(out, progress=lambda line: click.echo(line, err=True))
+    run(out, progress=lambda line: click.echo(line, err=True), redraw=redraw)
 
 
 # --------------------------------------------------------------------------- latency

@@ -372,7 +372,7 @@ class TestFilesAndSignals:
         out.mkdir()
         (out / "old.txt").write_text("old")
 
-        def build(folder, progress, workers=None):
+        def build(folder, progress, workers=None, previous=None):
             (folder / "README.md").write_text("new")
         monkeypatch.setattr(job, "build", build)
         real_replace = os.replace

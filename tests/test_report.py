@@ -31,9 +31,11 @@ def test_report_runs_without_torch_and_reports_progress(fresh_report):
                  "report: figure layers_mobilenet_v2",
                  "report: figure sweep_mobilenet_v3_small"):
         assert line in err, line
-    n = len(costmodel.builtin_names())      # README, 4 + 2n figures × 2 formats, 2n + 5 tables
-    assert re.search(rf"report: wrote {1 + 2 * (4 + 2 * n) + 2 * n + 5} files into .* in [0-9.]+ s",
-                     err)
+    n = len(costmodel.builtin_names())      # README, 4 + 2n figures × 2 formats and what they
+    #                                         were drawn from, 2n + 5 tables
+    assert re.search(rf"report: wrote {1 + 2 * (4 + 2 * n) + 1 + 2 * n + 5} files into .* in "
+                     rf"[0-9.]+ s", err)
+    assert "(inputs unchanged: kept)" not in err            # a new folder: every figure drawn
     assert "Traceback" not in err
 
 
@@ -44,7 +46,7 @@ def test_report_files(fresh_report):
             + [f"figures/{stem}.{ext}" for stem in FIGURES for ext in ("png", "svg")]
             + [f"tables/{n}.{ext}" for n in names for ext in ("csv", "md")]
             + [f"tables/{t}.{ext}" for t in ("summary", "tradeoff") for ext in ("csv", "md")]
-            + ["tables/latency_cpu_1thread.csv"])
+            + ["tables/latency_cpu_1thread.csv", f"figures/{job.FIGURE_INPUTS}"])
     assert files(out) == sorted(want)
     for stem in FIGURES:
         assert (out / "figures" / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -114,6 +116,23 @@ def test_report_tables_are_the_engine_numbers(fresh_report):
     assert sum(int(r["MAdds (paper, MACs)"]) for r in per_layer) == 568_740_352
 
 
+def test_a_report_over_one_drawn_from_the_same_inputs_keeps_its_figures(fresh_report, tmp_path):
+    """`make report` twice: the second run draws nothing (same package files, same
+    libraries) and writes the same files; another digest draws again."""
+    import shutil
+    out = tmp_path / "reports"
+    shutil.copytree(fresh_report["out"], out)
+    before = {f: (out / f).read_bytes() for f in files(out)}
+    lines = []
+    job.run(out, progress=lines.append, workers=1)
+    figure_lines = [line for line in lines if line.startswith("report: figure ")]
+    assert len(figure_lines) == 2 + 2 * len(costmodel.builtin_names()) + 1
+    assert all(line.endswith("(inputs unchanged: kept)") for line in figure_lines), figure_lines
+    assert {f: (out / f).read_bytes() for f in files(out)} == before
+    assert job._kept_figures(out, job.inputs_digest())
+    assert job._kept_figures(out, "another digest") == {}
+
+
 def test_a_failed_report_leaves_the_previous_one(tmp_path, monkeypatch):
     out = tmp_path / "reports"
     out.mkdir()
@@ -122,7 +141,7 @@ def test_a_failed_report_leaves_the_previous_one(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("drawing failed")
 
-    monkeypatch.setattr("costmodel.report.plots.draw_layers", boom)
+    monkeypatch.setattr("costmodel.report.plots.draw_tradeoff", boom)      # the first figure
     with pytest.raises(RuntimeError, match="drawing failed"):
         job.run(out, progress=lambda line: None, workers=1)
     assert (out / "README.md").read_text(encoding="utf-8") == "the previous report\n"

@@ -113,6 +113,46 @@ def _draw_layers(name, paths, title):
     plots.draw_layers(count(name), paths, title=title)
 
 
+def _draw_latency(tradeoff_paths, prediction_paths):
+    from .latency_plots import draw_report_figures
+    return draw_report_figures(tradeoff_paths, prediction_paths)
+
+
+#: The figures folder's record of what its figures were drawn from (:func:`inputs_digest`)
+#: and what each drawing returned: a report whose inputs are unchanged keeps its figures.
+FIGURE_INPUTS = "inputs.json"
+
+
+def inputs_digest() -> str:
+    """What the figures depend on: every source and data file of the ``costmodel`` package
+    (code, specs, the published record, the measurements) and the versions of Python,
+    matplotlib, numpy and pandas (matplotlib ships its fonts and FreeType).  A SHA-256."""
+    import hashlib
+    import sys
+    import matplotlib
+    import numpy
+    h = hashlib.sha256()
+    for part in (sys.version_info[:2], matplotlib.__version__, numpy.__version__, pd.__version__):
+        h.update(repr(part).encode() + b"\0")
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted(p for p in root.rglob("*") if p.is_file()
+                       and p.suffix in (".py", ".toml", ".csv", ".json", ".txt")
+                       and "__pycache__" not in p.parts):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _kept_figures(previous: Path | None, digest: str) -> dict:
+    """The previous report's figure results (stem -> what drawing it returned) when it was
+    drawn from the same inputs, else {}."""
+    import json
+    try:
+        doc = json.loads((previous / "figures" / FIGURE_INPUTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return {}
+    return doc.get("figures", {}) if doc.get("digest") == digest else {}
+
+
 def workers_default() -> int:
     """One drawing process per CPU this process may use."""
     try:
@@ -122,16 +162,18 @@ def workers_default() -> int:
 
 
 #: Relative drawing time of each kind of figure: the slowest are started first.
-DRAWING_ORDER = {_draw_tradeoff: 0, _draw_sweep: 1, _draw_layers: 2}
+DRAWING_ORDER = {_draw_tradeoff: 0, _draw_latency: 0, _draw_sweep: 1, _draw_layers: 2}
 
 
-def _run_all(tasks, workers: int):
-    """Run ``(stem, line, function, args)`` tasks, in ``workers`` processes when more than one
-    (the slowest kinds first); yield ``(stem, line, result)`` in the tasks' order.  A failure in
-    any task is raised."""
-    if workers <= 1:
-        for stem, line, fn, args in tasks:
-            yield stem, line, fn(*args)
+@contextlib.contextmanager
+def _drawing(tasks, workers: int):
+    """Start ``(stem, line, function, args)`` tasks in ``workers`` processes when more than one
+    (the slowest kinds first) and yield a function that yields ``(stem, line, result)`` in the
+    tasks' order; until it is called this process is free for other work (the README's other
+    parts).  With one worker the tasks run in this process, when their results are read.  A
+    failure in any task is raised."""
+    if workers <= 1 or not tasks:
+        yield lambda: ((stem, line, fn(*args)) for stem, line, fn, args in tasks)
         return
     from concurrent.futures import ProcessPoolExecutor
     # matplotlib and its font cache loaded once here: forked workers share them
@@ -145,18 +187,21 @@ def _run_all(tasks, workers: int):
             submitted[i] = pool.submit(tasks[i][2], *tasks[i][3])
         futures = [(stem, line, submitted[i]) for i, (stem, line, _, _) in enumerate(tasks)]
         try:
-            for stem, line, future in futures:
-                yield stem, line, future.result()
+            yield lambda: ((stem, line, future.result()) for stem, line, future in futures)
         except BaseException:
             for _, _, future in futures:
                 future.cancel()
             raise
 
 
-def build(folder: Path, progress=print, workers: int | None = None):
+def build(folder: Path, progress=print, workers: int | None = None, previous: Path | None = None):
     """Write the report's files into ``folder`` (which exists and is empty); figures are
-    drawn in ``workers`` processes (default: one per CPU)."""
+    drawn in ``workers`` processes (default: one per CPU), or copied from the ``previous``
+    report when they were drawn from the same inputs (:func:`inputs_digest`)."""
+    import json
     workers = workers_default() if workers is None else workers
+    digest = inputs_digest()
+    kept = _kept_figures(previous, digest) if previous is not None else {}
     from .. import count
     from ..accuracy import alpha_text, chart_archs, sources_used
     from ..spec import builtin_names, load
@@ -213,10 +258,40 @@ def build(folder: Path, progress=print, workers: int | None = None):
               for name in names]
     tasks += [(f"sweep_{name}", f"report: figure sweep_{name}", _draw_sweep,
                (name, figure_paths(f"sweep_{name}"))) for name in names]
-    for stem, line, result in _run_all(tasks, workers):
-        progress(line)
+    from .latency_plots import MEASUREMENTS, report_section
+    if MEASUREMENTS.is_file():
+        tasks.append(("latency", "report: figure tradeoff_latency and latency_prediction "
+                                 "(committed measurements)", _draw_latency,
+                      (figure_paths("tradeoff_latency"), figure_paths("latency_prediction"))))
+    results_of = {}
+
+    def finished(stem, line, result, kept_=False):
+        results_of[stem] = result
+        progress(line + (" (inputs unchanged: kept)" if kept_ else ""))
         if stem.startswith("tradeoff_") and result:
             progress(f"report: {stem}: no free spot for {', '.join(result)}")
+
+    drawn = []
+    for stem, line, fn, args in tasks:
+        paths = [p for arg in args if isinstance(arg, list) for p in arg]
+        if stem in kept and all((previous / "figures" / p.name).is_file() for p in paths):
+            for p in paths:
+                shutil.copyfile(previous / "figures" / p.name, p)
+            finished(stem, line, kept[stem], kept_=True)
+        else:
+            drawn.append((stem, line, fn, args))
+    with _drawing(drawn, workers) as results:
+        # while the figures are drawn: the conformance summary and the published latencies
+        progress("report: conformance summary (every published cell)")
+        conformance = conformance_section()
+        progress("report: published latencies (Pixel 1 study)")
+        from ..latency import published_latency_text
+        published_latencies = published_latency_text("text")
+        for stem, line, result in results():
+            finished(stem, line, result)
+    measured = results_of.get("latency")
+    _write(figures, FIGURE_INPUTS, json.dumps({"digest": digest, "figures": results_of},
+                                              indent=1, sort_keys=True) + "\n")
 
     # README
     sources = sources_used(points)
@@ -255,9 +330,9 @@ def build(folder: Path, progress=print, workers: int | None = None):
            "[CSV](tables/summary.csv).", "",
            summary_md.rstrip("\n"), "",
            "## Conformance summary", ""]
-    out += conformance_section()
-    from .latency_plots import report_section
-    out += [""] + report_section(figure_paths, tables, progress)
+    out += conformance
+    out += [""] + report_section(figure_paths, tables, progress, measured=measured,
+                                 published_text=published_latencies)
     out += ["", "## Per-layer cost", "",
             "MAdds and params of every layer, colored by kind (`paper` convention, α = 1, 224×224, "
             "1000 classes), with each kind's share; the per-layer tables have shapes, weights, "
@@ -320,9 +395,11 @@ def _deferred_interrupt():
         signal.signal(signal.SIGINT, previous)
 
 
-def run(out: str | os.PathLike = "reports", progress=print, workers: int | None = None) -> Path:
+def run(out: str | os.PathLike = "reports", progress=print, workers: int | None = None,
+        redraw: bool = False) -> Path:
     """Build the report in a temporary folder, then replace ``out`` with it (figures drawn
-    in ``workers`` processes, default one per CPU)."""
+    in ``workers`` processes, default one per CPU; those of a previous report in ``out``
+    drawn from the same inputs are kept, unless ``redraw``)."""
     start = time.perf_counter()
     out = Path(out)
     parent = out.resolve().parent
@@ -337,7 +414,7 @@ def run(out: str | os.PathLike = "reports", progress=print, workers: int | None 
     os.umask(umask)
     os.chmod(tmp, 0o777 & ~umask)            # mkdtemp's folder is private; the report is not
     try:
-        build(tmp, progress, workers)
+        build(tmp, progress, workers, previous=None if redraw or not out.is_dir() else out)
         for name in BENCHMARK_FILES:
             if (out / name).is_file():
                 shutil.copy2(out / name, tmp / name)

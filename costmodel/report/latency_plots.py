@@ -179,19 +179,33 @@ def draw_prediction(data: dict, paths):
         save_all(fig, paths)
 
 
-def report_section(figure_paths, tables: Path, progress=print) -> list[str]:
-    """The report's latency section (Markdown lines), its figures and tables; torch-free: it
-    reads the committed measurements (``costmodel/measurements/``)."""
+def draw_report_figures(tradeoff_paths, prediction_paths) -> int | None:
+    """The report's two latency figures from the committed measurements; the number of
+    measured published models (None, and no figure, without measurements)."""
+    if not MEASUREMENTS.is_file():
+        return None
+    d = latency_tradeoff_data()
+    draw_latency_tradeoff(d, tradeoff_paths)
+    draw_prediction(prediction_data(), prediction_paths)
+    return len(d["points"])
+
+
+def report_section(figure_paths, tables: Path, progress=print, measured: int | None = None,
+                   published_text: str | None = None) -> list[str]:
+    """The report's latency section (Markdown lines) and its tables; torch-free: it reads the
+    committed measurements (``costmodel/measurements/``).  ``measured``: what
+    :func:`draw_report_figures` returned (the figures drawn apart, in parallel); ``None``
+    draws them here.  ``published_text``: ``published_latency_text("text")`` when already
+    computed."""
     from ..latency import published_latency_text
     here = MEASUREMENTS.parent
     out = ["## Latency", ""]
     if not MEASUREMENTS.is_file():
         return out + ["No measurements committed (run `benchmarks/latency.py`).", ""]
-    progress("report: figure tradeoff_latency and latency_prediction (committed measurements)")
-    d = latency_tradeoff_data()
-    draw_latency_tradeoff(d, figure_paths("tradeoff_latency"))
-    pdata = prediction_data()
-    draw_prediction(pdata, figure_paths("latency_prediction"))
+    if measured is None:
+        progress("report: figure tradeoff_latency and latency_prediction (committed measurements)")
+        measured = draw_report_figures(figure_paths("tradeoff_latency"),
+                                       figure_paths("latency_prediction"))
     bench_text = (here / "latency_benchmark.txt").read_text(encoding="utf-8").rstrip("\n") \
         if (here / "latency_benchmark.txt").is_file() else ""
     (tables / "latency_cpu_1thread.csv").write_text(MEASUREMENTS.read_text(encoding="utf-8"),
@@ -205,7 +219,7 @@ def report_section(figure_paths, tables: Path, progress=print) -> list[str]:
             f"Data: [tables/latency_cpu_1thread.csv](tables/latency_cpu_1thread.csv).", "",
             "```", bench_text, "```", "",
             "![Measured latency vs MAdds and vs the profile](figures/latency_prediction.png)", "",
-            f"Accuracy against measured latency ({len(d['points'])} published models that were "
+            f"Accuracy against measured latency ({measured} published models that were "
             f"measured; top-1 as on the MAdds chart):", "",
             "![Accuracy vs measured latency](figures/tradeoff_latency.png)", ""]
     if (here / "v1_time_by_type.csv").is_file():
@@ -224,8 +238,10 @@ def report_section(figure_paths, tables: Path, progress=print) -> list[str]:
                 for g in groups]
         out += ["", "\"outside modules\" is the forward's time not inside a timed module "
                     "(Python glue and the hooks' own cost).", ""]
-    progress("report: published latencies (Pixel 1 study)")
-    text = published_latency_text("text").rstrip("\n").splitlines()
+    if published_text is None:
+        progress("report: published latencies (Pixel 1 study)")
+        published_text = published_latency_text("text")
+    text = published_text.rstrip("\n").splitlines()
     out += ["### Published latencies (Pixel phones, TF-Lite)", "",
             text[-1], "", "`costmodel check --latency` lists all of them with their sources.", ""]
     return out

@@ -12,7 +12,7 @@ import json
 
 import pandas as pd
 
-FORMATS = ("text", "csv", "markdown", "json", "latex")
+from ..commands import FORMATS
 
 
 def shape_text(shape) -> str:
