@@ -418,11 +418,14 @@ def memory(model, resolution, alpha, classes, rounding, kwargs, input_shape, str
     totals give the peak and the layer where it occurs (eager PyTorch lifetimes: a tensor
     lives until its last reader, a block holds its input until it ends) and the V2 paper's
     rule (the largest inputs + output of an operation, an inverted residual's expanded
-    tensor not materialised). Torch-free for specs.
+    tensor not materialised). Torch-free for specs. A PyTorch model (any input shape) is
+    read from its capture: its own allocations and their lifetimes as it ran, batch norm
+    folded and activations with an inplace option in place.
 
     \b
     Examples:
       costmodel memory mobilenet_v2
+      costmodel memory timm:convnext_atto -r 64
       costmodel memory mobilenet_v2 --by-resolution --dtype fp16
       costmodel memory mobilenet_v3_large --batch 8 --dtype fp16 --format csv --out mem.csv
     """

@@ -289,9 +289,14 @@ def _measure_layers(model, *, alpha, resolution, device, batch, dtype, warmup, r
     torch = _torch()
     cfg = prepare(Config(model, alpha, resolution, kwargs), device=device, batch=batch,
                   dtype=dtype)
-    from .memory import spec_form          # a PyTorch model's layers as the engine's kinds
-    records = {r.name: r for r in spec_form(cfg.costing).layers}
     modules = dict(cfg.module.named_modules())
+    records = {}
+    for r in cfg.costing.layers:
+        if getattr(r, "captured", None) is None:
+            records[r.name] = r
+        elif r.module and r.module not in records and r.module in modules and \
+                next(modules[r.module].children(), None) is None:
+            records[r.module] = r                 # a captured model: its leaf modules' first layer
     timed = []                                    # (layer record, path, module)
     for name, r in records.items():
         m = modules.get(name)

@@ -31,6 +31,8 @@ counted in ``uncounted`` by name, never as zero silently.
 from __future__ import annotations
 
 import copy
+import functools
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from math import prod
@@ -114,6 +116,9 @@ class TensorUse:
     source: str
     producer: int | None = None
     name: str = ""
+    #: the allocation it lives in (``Capture.storages`` index; None: a parameter, buffer
+    #: or constant)
+    storage: int | None = None
 
     @property
     def bytes(self) -> int:
@@ -127,6 +132,9 @@ class TensorOut:
     itemsize: int
     #: the index of the input this output aliases (in-place operations), else None
     inplace_of: int | None = None
+    #: the allocation it lives in (``Capture.storages`` index): a view or an in-place
+    #: result shares its input's
+    storage: int | None = None
 
     @property
     def bytes(self) -> int:
@@ -152,6 +160,39 @@ class CapturedLayer:
     fields: dict = field(default_factory=dict)
     formula: str = ""
     fused: bool = False
+    #: the module it ran in has an ``inplace`` option (``nn.ReLU``, ``nn.Hardswish`` ...)
+    module_inplace: bool = False
+    #: bytes of the temporaries its operators allocated beside its outputs, at their most
+    scratch_bytes: int = 0
+
+
+@dataclass
+class Storage:
+    """One allocation the model made while it ran (a tensor's storage, views included).
+
+    ``producer``: the layer that wrote it (None: the model input); ``freed``: how many
+    layers had run when the last tensor holding it died (None: alive at the end: the
+    model's output, or held by the caller).  Python's own lifetimes, as eager PyTorch
+    has them: a module's locals and arguments hold tensors until its forward returns.
+    """
+
+    bytes: int
+    itemsize: int
+    producer: int | None
+    freed: int | None = None
+
+
+@dataclass
+class ModuleCall:
+    """One call of a module: its path, whether it is a leaf, its own parameters and the
+    elements and element size of its (first) output (what torchinfo reads)."""
+
+    path: str
+    type: str
+    leaf: bool
+    params: int
+    output_elements: int
+    itemsize: int
 
 
 @dataclass
@@ -167,6 +208,10 @@ class Capture:
     uncalled: dict
     params: int                 # sum(p.numel()) of the model, shared parameters once
     model: object = None
+    #: every allocation, in the order made (0: the model input)
+    storages: list = field(default_factory=list)
+    #: every module call, in the order they returned
+    modules: list = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -214,6 +259,12 @@ class _Call:
         self.upsample_mode = ""
         self.residual = False
         self.einsum = None                      # (equation, operand shapes)
+        self.functional = False                 # called as torch.nn.functional.<fname>
+        self.method = False                     # called as torch.add / x.add (not +), ...
+        self.module_leaf = False                # the module it ran in has no children
+        self.module_class = ""                  # its class, with the module it is defined in
+        self.new_storages: list[int] = []       # allocations its operators made
+        self.peak_live = 0                      # most bytes of those alive at once
 
     def products_total(self, names=None) -> int:
         return sum(m for n, _, m in self.products if names is None or n in names)
@@ -272,6 +323,13 @@ class _Recorder:
         self.called: set = set()
         self.src: dict[int, tuple] = {id(x): ("input", None, "")}
         self.keep = [x]
+        # allocations: storage key -> Storage index while alive; tensors holding each
+        self.resident: set = set()
+        self.storages: list[Storage] = []
+        self.alive: dict = {}
+        self.refs: Counter = Counter()
+        self.tracked: set = set()
+        self.module_calls: list[ModuleCall] = []
         self.param_of: dict[int, str] = {}
         self.roots: dict[int, frozenset] = {}
         self.param_numel: dict[str, int] = {}
@@ -284,6 +342,9 @@ class _Recorder:
         for n, b in model.named_buffers():
             self.src[id(b)] = ("buffer", None, n)
             self.keep.append(b)
+        for t in list(model.parameters()) + list(model.buffers()):
+            self.resident.add(_storage_key(t))
+        self.track(x, None)
         self.owner: dict[str, int] = {}        # param -> layer index that owns it
         self.first_use: dict[str, int] = {}
         self.layers: list[CapturedLayer] = []
@@ -291,11 +352,14 @@ class _Recorder:
         self.uncounted: Counter = Counter()
         self.used_names: Counter = Counter()
         self.current: _Call | None = None
+        self.method_call = False
 
     # -- modules
     def pre(self, module, args, kwargs):
         self.stack.append(module)
         self.called.add(module)
+        if _class_name(module) in op_kinds.ATTENTION_MODULES:
+            module.__dict__["_costmodel_first"] = len(self.layers)
         fused = isinstance(module, self.torch.nn.MultiheadAttention) and \
             _mha_fast_path(self.torch, module, args, kwargs)
         module._costmodel_fused = fused
@@ -305,6 +369,26 @@ class _Recorder:
     def post(self, module, args, kwargs, output):
         if self.stack and self.stack[-1] is module:
             self.stack.pop()
+        first = module.__dict__.pop("_costmodel_first", None)
+        if first is not None and len(self.layers) > first:
+            inp = _tensors(list(args), self.torch)
+            query = prod(int(v) for v in inp[0].shape) if inp else 0
+            bias = 0
+            if isinstance(module, self.torch.nn.MultiheadAttention) and inp:
+                rows = query // module.embed_dim          # N·L
+                bias = rows * module.embed_dim * (4 if module.in_proj_bias is not None else 1)
+            facts = op_kinds.attention_module_facts(self.layers[first:], query, bias)
+            last = self.layers[-1].facts
+            for k, v in facts.items():
+                if v:
+                    last[k] = last.get(k, 0) + v
+        outs = _tensors(output, self.torch)
+        if outs:
+            leaf = next(module.children(), None) is None
+            self.module_calls.append(ModuleCall(
+                self.names.get(module, ""), type(module).__name__, leaf,
+                sum(p.numel() for p in module.parameters()),
+                prod(int(v) for v in outs[0].shape), outs[0].element_size()))
         if getattr(module, "_costmodel_fused", False):
             self.fused_depth -= 1
         module.__dict__.pop("_costmodel_fused", None)
@@ -312,7 +396,50 @@ class _Recorder:
     def new_call(self, fname) -> _Call:
         m = self.stack[-1] if self.stack else None
         path = self.names.get(m, "") if m is not None else ""
-        return _Call(fname, path, type(m).__name__ if m is not None else "", self.fused_depth > 0)
+        call = _Call(fname, path, type(m).__name__ if m is not None else "", self.fused_depth > 0)
+        call.module_inplace = m is not None and hasattr(m, "inplace") and \
+            not isinstance(m, self.torch.nn.modules.dropout._DropoutNd)
+        call.module_leaf = m is not None and next(m.children(), None) is None
+        call.module_class = _class_name(m) if m is not None else ""
+
+        return call
+
+    # -- allocations
+    def track(self, t, call):
+        """The Storage index of tensor ``t``'s storage, recording a new allocation (made
+        during ``call``); None for parameters, buffers (and views of them) and empty
+        tensors.  Every tensor followed is watched until it dies: its allocation's
+        lifetime, and its id forgotten (``src``, ``roots``) before Python reuses it."""
+        key = _storage_key(t)
+        sid = None
+        if key not in self.resident:
+            sid = self.alive.get(key)
+            if sid is None and t.untyped_storage().nbytes() > 0:
+                sid = len(self.storages)
+                self.storages.append(Storage(t.untyped_storage().nbytes(), t.element_size(),
+                                             None if call is None else -1))
+                self.alive[key] = sid
+                if call is not None:
+                    call.new_storages.append(sid)
+        if id(t) not in self.tracked:
+            self.tracked.add(id(t))
+            if sid is not None:
+                self.refs[key] += 1
+            weakref.finalize(t, self._died, id(t), key if sid is not None else None)
+        return sid
+
+    def _died(self, ident, key):
+        self.tracked.discard(ident)
+        self.src.pop(ident, None)
+        self.roots.pop(ident, None)
+        if key is None:
+            return
+        self.refs[key] -= 1
+        if self.refs[key] == 0:
+            del self.refs[key]
+            sid = self.alive.pop(key, None)
+            if sid is not None:
+                self.storages[sid].freed = len(self.layers)
 
     # -- aten operators
     def aten(self, func, args, kwargs, out):
@@ -323,6 +450,11 @@ class _Recorder:
             call = self.new_call(name)
             call_args = args
         call.aten.append(name)
+        for t in _tensors(out, self.torch):
+            self.track(t, call)
+        live = sum(self.storages[i].bytes for i in call.new_storages
+                   if self.storages[i].freed is None and self.storages[i].producer == -1)
+        call.peak_live = max(call.peak_live, live)
         pr = aten_products(name, args, out)
         if pr is not None:
             call.products.append((name, pr[0], pr[1]))
@@ -352,8 +484,10 @@ class _Recorder:
         pure = True             # only parameters, buffers and constants in: parameter preprocessing
         for t in ins:
             kind, producer, name = self.src.get(id(t), ("const", None, ""))
+            key = _storage_key(t)
             call.ins.append(TensorUse(tuple(int(s) for s in t.shape), str(t.dtype).replace("torch.", ""),
-                                      t.element_size(), kind, producer, name))
+                                      t.element_size(), kind, producer, name,
+                                      None if key in self.resident else self.alive.get(key)))
             r = self.roots.get(id(t))
             if r:
                 roots |= r
@@ -417,12 +551,16 @@ class _Recorder:
         k = self.used_names[f"{where}{short}"]
         name = f"{where}{short}" if k == 1 else f"{where}{short}@{k}"
         out_recs = []
+        out_new = 0
         for o in outs:
             alias = next((i for i, t in enumerate(ins) if t is o), None)
+            sid = self.track(o, call)
+            if sid is not None and self.storages[sid].producer == -1:
+                self.storages[sid].producer = index
+                out_new += self.storages[sid].bytes
             out_recs.append(TensorOut(tuple(int(s) for s in o.shape), str(o.dtype).replace("torch.", ""),
-                                      o.element_size(), alias))
+                                      o.element_size(), alias, sid))
             self.src[id(o)] = ("layer", index, "")
-            self.keep.append(o)
             if pure and roots:
                 self.roots[id(o)] = frozenset(roots)
             elif id(o) in self.roots and not pure:
@@ -432,7 +570,11 @@ class _Recorder:
                               type=kind.type, label=kind.label(call), group=kind.group(call),
                               inputs=call.ins, outputs=out_recs, facts=facts,
                               fields=kind.fields(call), formula=kind.formula(call, facts),
-                              fused=call.fused)
+                              fused=call.fused, module_inplace=call.module_inplace,
+                              scratch_bytes=max(0, call.peak_live - out_new))
+        for sid in call.new_storages:       # temporaries still alive: this layer's
+            if self.storages[sid].producer == -1:
+                self.storages[sid].producer = index
         self.layers.append(layer)
         self.calls.append(call)
 
@@ -469,6 +611,44 @@ class _Recorder:
             if m is not None and m not in self.called:
                 return path
         return ".".join(parts)
+
+
+#: Functions whose call as a function or method (``torch.add(x, y)``, ``x.add(y)``) some
+#: peers count and whose operator (``x + y``) they do not; the torch function mode sees both
+#: as ``TensorBase.add``, so the capture marks the named calls while it runs.
+MARKED_METHODS = ("add", "mul", "matmul", "mm", "bmm")
+
+
+def _mark_methods(torch, rec):
+    """Wrap ``torch.X`` and ``torch.Tensor.X`` for :data:`MARKED_METHODS` so that a call by
+    name is marked (``_Call.method``); returns what to restore.  The wrapper raises the flag
+    before the call reaches the mode; an operator (``x + y``) reaches the mode first (which
+    may be handed the wrapper itself as the function: it keeps the wrapper's name)."""
+    restore = []
+    for owner in (torch, torch.Tensor):
+        for name in MARKED_METHODS:
+            original = getattr(owner, name)
+
+            @functools.wraps(original)
+            def marked(*args, _original=original, **kwargs):
+                rec.method_call = True
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    rec.method_call = False
+            restore.append((owner, name, original))
+            setattr(owner, name, marked)
+    return restore
+
+
+def _class_name(m) -> str:
+    """A module's class with the module it is defined in: ``torch.nn.modules.activation.GELU``."""
+    return f"{type(m).__module__}.{type(m).__qualname__}"
+
+
+def _storage_key(t):
+    """What identifies a tensor's allocation: its storage (shared by views, on any device)."""
+    return t.untyped_storage()._cdata
 
 
 def meta_copy(torch, model):
@@ -517,6 +697,8 @@ def _capture(torch, model, original, input_shape, name, device) -> Capture:
             if fname == "__get__":
                 fname = getattr(getattr(func, "__self__", None), "__name__", fname)
             call = rec.new_call(fname)
+            call.functional = getattr(func, "__module__", None) == "torch.nn.functional"
+            call.method = rec.method_call
             rec.current = call
             try:
                 out = func(*args, **kwargs)
@@ -533,6 +715,7 @@ def _capture(torch, model, original, input_shape, name, device) -> Capture:
             return out
 
     handles = []
+    restore = _mark_methods(torch, rec)
     for m in model.modules():
         handles.append(m.register_forward_pre_hook(rec.pre, with_kwargs=True))
         handles.append(m.register_forward_hook(rec.post, with_kwargs=True, always_call=True))
@@ -552,6 +735,8 @@ def _capture(torch, model, original, input_shape, name, device) -> Capture:
     finally:
         for h in handles:
             h.remove()
+        for owner, attr, function in restore:
+            setattr(owner, attr, function)
         model.train(was_training)
     uncalled = rec.leftovers(model)
     seen, params = set(), 0
@@ -561,7 +746,7 @@ def _capture(torch, model, original, input_shape, name, device) -> Capture:
             params += p.numel()
     return Capture(name=name or type(original).__name__, input_shape=tuple(x.shape), device=device,
                    layers=rec.layers, uncounted=rec.uncounted, uncalled=uncalled, params=params,
-                   model=original)
+                   model=original, storages=rec.storages, modules=rec.module_calls)
 
 
 __all__ = ["capture", "Capture", "CapturedLayer", "TensorUse", "TensorOut", "aten_products"]

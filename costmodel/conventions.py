@@ -225,16 +225,44 @@ class PtflopsPytorch:
     * ``nn.AdaptiveAvgPool2d``: input numel by its hook and again by the patched
       ``F.adaptive_avg_pool2d`` -> ``2·pool_in_module``; the function alone
       once -> ``pool_in + pool_in_module``;
+    * ``F.gelu``, ``F.silu`` (patched): numel -> ``gelu + silu``; an ``nn.GELU``
+      module (exactly that class: timm's own ``GELU`` is not hooked) again by its
+      hook -> ``gelu_module``; ``F.softmax``: numel -> ``softmax_function``;
+    * ``torch.mul``/``x.mul``, ``torch.add``/``x.add`` (patched, not the operators):
+      the broadcast numel -> ``mul_method + add_method``; ``torch.matmul``,
+      ``x.matmul``, ``mm``, ``bmm`` (not ``@``): ``prod(a)·b[-1]`` -> ``matmul_method_macs``;
+    * ``nn.LayerNorm``, ``nn.GroupNorm``, ``nn.InstanceNorm*d`` (exactly those
+      classes): ``numel·(2 if module.affine)`` -> ``ln_module + gn_module +
+      gn_module_affine + in_module + in_module_affine`` (``nn.LayerNorm`` has no
+      ``affine`` attribute, its option is ``elementwise_affine``: 1 per element);
     * 0: ``nn.Hardswish``, ``nn.Hardsigmoid``, ``nn.Sigmoid`` (no hook, no
-      patched function), ``x + y`` and ``x * s`` (only ``torch.add``/``Tensor.add``
-      and ``torch.mul``/``Tensor.mul`` are patched, not the operators), dropout, flatten.
+      patched function), ``x + y`` and ``x * s``, dropout, flatten.
+
+    * ``F.linear`` is not patched (its line is commented out): a linear product no
+      ``nn.Linear`` module ran is not counted -> ``− fc_function_macs − fc_function_bias``;
+    * timm's ``Attention``: its own hook, ``B·(N·C + H·(2·N²·d + N²))`` (the query
+      scaling, QKᵀ and AV, the softmax) -> ``attention_module_query +
+      attention_module_core + attention_module_softmax``; a hooked module's count
+      replaces its children's, so its ``qkv`` and ``proj`` linear layers are lost
+      -> ``− attention_module_fc_macs − attention_module_fc_bias``;
+    * ``nn.MultiheadAttention`` (fused or not): its own hook, the query scaling,
+      the four projections with their biases ("bias is always enabled" for the
+      output one), QKᵀ, softmax and AV -> ``attention_module_query +
+      attention_module_core + attention_module_bias + attention_module_softmax``
+      (self-attention: its formula takes K's and V's widths as Q's).
 
     Params: ``sum(p.numel() for p in model.parameters() if p.requires_grad)``.
     """
 
     def madds(f):
         return (f.macs + f.bias_elements + 2 * f.norm_elements + f.relu + f.relu_module
-                + f.relu6 + f.pool_in + f.pool_in_module)
+                + f.relu6 + f.pool_in + f.pool_in_module + f.gelu + f.gelu_module + f.silu
+                + f.softmax_function + f.mul_method + f.add_method + f.matmul_method_macs
+                + f.ln_module + f.gn_module + f.gn_module_affine + f.in_module
+                + f.in_module_affine + f.attention_module_query + f.attention_module_core
+                + f.attention_module_softmax + f.attention_module_bias
+                - f.attention_module_fc_macs - f.attention_module_fc_bias - f.fc_function_macs
+                - f.fc_function_bias)
 
     params = _torch_params
 
@@ -276,15 +304,22 @@ class Thop:
       -> ``4·norm_elements``;
     * ``nn.AdaptiveAvgPool2d``: ``(in_area/out_area + 1)·numel(out)``, for a
       global pool ``(H·W + 1)·C`` -> ``pool_in_module + pool_out_module``;
+    * ``nn.LayerNorm``, ``nn.InstanceNorm*d`` (exactly those classes):
+      ``2·numel``, doubled when affine -> ``2·(ln_module + ln_module_affine +
+      in_module + in_module_affine)``; ``nn.GroupNorm``: no rule (0);
     * 0: ``nn.ReLU``, ``nn.ReLU6``, ``nn.Dropout`` (``zero_ops``); no rule (0):
-      ``nn.Hardswish``, ``nn.Hardsigmoid``, ``nn.Sigmoid``, ``nn.Flatten``; never
-      seen: functional calls (``F.adaptive_avg_pool2d``, ``F.relu``), ``+``, ``*``.
+      ``nn.Hardswish``, ``nn.Hardsigmoid``, ``nn.Sigmoid``, ``nn.GELU``,
+      ``nn.Flatten``, ``nn.MultiheadAttention``; never seen: functional calls
+      (``F.adaptive_avg_pool2d``, ``F.relu``, ``F.linear`` with a module's weights
+      -> ``− fc_function_macs``), ``+``, ``*``, matmul, attention.
 
     Params: ``sum(p.numel())`` of the modules with a rule (all of them in these models).
     """
 
     def madds(f):
-        return f.macs + 4 * f.norm_elements + f.pool_in_module + f.pool_out_module
+        return (f.macs - f.fc_function_macs + 4 * f.norm_elements + f.pool_in_module
+                + f.pool_out_module + 2 * (f.ln_module + f.ln_module_affine + f.in_module
+                                           + f.in_module_affine))
 
     params = _torch_params
 
@@ -292,7 +327,8 @@ class Thop:
 @convention("torchinfo", "macs", "torchinfo 1.8.0: parameters × output positions",
             tool="torchinfo 1.8.0",
             versus_paper="+ conv and linear biases (parameters × output positions), "
-                         "+ batch norm at 2 per channel (not per element)")
+                         "+ batch norm at 2 per channel (not per element); a linear layer "
+                         "over tokens at N·params, functional linears, matmul and attention 0")
 class Torchinfo:
     """torchinfo 1.8.0, ``summary(model, input_data=x).total_mult_adds``.
 
@@ -306,6 +342,17 @@ class Torchinfo:
     * 0: every module without parameters (activations, pooling) and every
       function (``+``, ``*``).
 
+    * ``nn.Linear`` over tokens (``N×L×in``): still ``N·(in·out + out)``, its
+      output's first dimension times its parameters -> ``− fc_lead_macs − fc_lead_bias``;
+    * ``nn.LayerNorm``, ``nn.GroupNorm`` (any leaf module with ``weight`` and
+      ``bias``): ``N·(weight + bias)`` -> ``norm_affine``;
+    * 0: a linear product no ``nn.Linear`` module ran (``F.linear`` with another
+      module's weights, as torchvision's Swin writes it; ``nn.MultiheadAttention``,
+      which is not a leaf and runs its projections as functions)
+      -> ``− fc_function_macs − fc_function_bias``; parameters held by modules with
+      children (a ViT's class token and position embedding, layer scales); matmul
+      and attention.
+
     A module called twice is counted twice; ``norm_channels`` counts a shared
     batch norm's parameters once, so a model that reuses a batch norm module
     differs by ``2C`` per extra call.  Params: ``sum(p.numel())``, shared
@@ -313,7 +360,8 @@ class Torchinfo:
     """
 
     def madds(f):
-        return f.macs + f.bias_elements + 2 * f.norm_channels
+        return (f.macs + f.bias_elements + 2 * f.norm_channels + f.norm_affine
+                - f.fc_lead_macs - f.fc_lead_bias - f.fc_function_macs - f.fc_function_bias)
 
     params = _torch_params
 
@@ -322,7 +370,8 @@ class Torchinfo:
                                     "output and the SE multiply",
             tool="torchprofile 0.1.0",
             versus_paper="+ batch norm at 1 per element, + global pooling at its output size, "
-                         "+ the SE multiply (aten::mul)")
+                         "+ the SE multiply (aten::mul), + affine layer/group norm at 1 per "
+                         "element, + mean at its output size")
 class Torchprofile:
     """torchprofile 0.1.0, ``profile_macs(model, x)`` (``handlers.HANDLER_MAP``).
 
@@ -333,15 +382,27 @@ class Torchprofile:
     * ``aten::batch_norm``: ``numel(out)`` when affine -> ``norm_elements``;
     * ``aten::adaptive_avg_pool2d`` (module or function): ``numel(out)`` -> ``pool_out``;
     * ``aten::mul`` / ``aten::mul_``: ``numel(out)`` -> ``mul``;
+    * ``aten::matmul``, ``bmm``, ``baddbmm``, ``addmm``, ``einsum``: the product's
+      MACs -> ``matmul_macs``; ``aten::scaled_dot_product_attention`` (and the
+      unfused ``nn.MultiheadAttention``'s products): QKᵀ + AV -> ``attention_macs``;
+    * ``aten::layer_norm``, ``group_norm``, ``instance_norm`` with affine:
+      ``numel(out)`` -> ``lnorm_affine_elements``;
+    * ``aten::mean``, ``avg_pool*d``, ``adaptive_avg_pool1d/3d``: ``numel(out)``
+      -> ``mean_out + avgpool_other_out``; ``aten::upsample_bilinear2d``,
+      ``grid_sampler``: ``4·numel(out)`` -> ``4·upsample_linear_out``;
     * 0 (``_ZERO_COST_OPS``): ``aten::relu(_)``, ``aten::hardtanh(_)`` (ReLU6),
-      ``aten::sigmoid``, ``aten::add(_)``, dropout, flatten; 0 with a
-      "No handlers found" warning: ``aten::hardswish(_)``, ``aten::hardsigmoid``.
+      ``aten::sigmoid``, ``aten::gelu``, ``aten::silu``, ``aten::softmax``,
+      ``aten::add(_)``, ``sub``, ``div``, ``sum``, max pooling, dropout, flatten; 0
+      with a "No handlers found" warning: ``aten::hardswish(_)``,
+      ``aten::hardsigmoid``, ``aten::_native_multi_head_attention`` (``fused_macs``).
 
     Params: not counted by the tool; ``sum(p.numel())``.
     """
 
     def madds(f):
-        return f.macs + f.norm_elements + f.pool_out + f.mul
+        return (f.macs + f.norm_elements + f.pool_out + f.mul + f.matmul_macs
+                + f.attention_macs + f.lnorm_affine_elements + f.mean_out
+                + f.avgpool_other_out + 4 * f.upsample_linear_out)
 
     params = _torch_params
 
@@ -379,7 +440,8 @@ class TorchFlopCounter:
                                   "batch norm, F.relu/F.relu6 and pooling elements",
             tool="deepspeed 0.19.8",
             versus_paper="FLOPs: 2 × the paper's MACs + conv biases (not linear), + batch norm at 2 "
-                         "per element, + F.relu / F.relu6 elements (not nn.ReLU6), + pooling input")
+                         "per element, + F.relu / F.relu6 elements (not nn.ReLU6), + pooling input, "
+                         "+ layer norm at 5 per element, + GELU, SiLU, F.softmax, torch.mul/add")
 class DeepSpeed:
     """DeepSpeed 0.19.8's flops profiler, ``get_model_profile(...)``: its FLOPs total.
 
@@ -394,9 +456,22 @@ class DeepSpeed:
     * ``F.relu``: numel; ``nn.ReLU`` calls it -> ``relu``; ``F.relu6``:
       numel, but ``nn.ReLU6`` calls ``F.hardtanh`` (not patched) -> ``relu6 − relu6_module``;
     * ``F.adaptive_avg_pool2d`` (``nn.AdaptiveAvgPool2d`` calls it): input numel -> ``pool_in``;
+      the other ``F`` poolings (max, windowed average, 1-D / 3-D): input numel
+      -> ``pool_other_in``;
+    * ``torch.matmul``, ``@``, ``mm``, ``bmm``: ``2·prod(a)·b[-1]`` -> ``2·matmul_macs``;
+      ``torch.einsum``: numpy's ``einsum_path`` "optimized flop" -> ``2·(matmul_macs
+      + einsum_print_error)`` (to its last digit: the printed value may be odd);
+      ``F.scaled_dot_product_attention``: ``2·(QKᵀ + AV)`` -> ``2·attention_macs``;
+    * ``F.layer_norm``, ``F.group_norm``, ``F.instance_norm``: ``numel·(5 if affine
+      else 4)`` -> ``4·lnorm_elements + lnorm_affine_elements``; ``F.batch_norm``
+      without affine: numel -> ``bn_plain_elements``;
+    * ``F.gelu``, ``F.silu``: numel -> ``gelu + silu``; ``F.softmax`` (not a
+      tensor's ``.softmax``): numel -> ``softmax_function``;
+    * ``torch.mul`` / ``x.mul``, ``torch.add`` / ``x.add``: the broadcast numel
+      -> ``mul_method + add_method``;
     * 0: ``F.hardswish``, ``F.hardsigmoid``, ``torch.sigmoid`` (not patched),
-      the ``+`` and ``*`` operators (only ``torch.add``/``Tensor.add``,
-      ``torch.mul``/``Tensor.mul`` are patched), dropout.
+      the ``+`` and ``*`` operators, ``x.mean``, dropout, the fused
+      ``_native_multi_head_attention`` (``fused_macs``).
 
     Its MACs total (the second number it returns) is ``macs``: the paper's.
     Params: ``sum(p.numel())`` per module.
@@ -404,7 +479,11 @@ class DeepSpeed:
 
     def madds(f):
         return (2 * f.macs + f.bias_elements - f.fc_bias_elements + 2 * f.norm_elements
-                + f.relu + f.relu6 - f.relu6_module + f.pool_in)
+                + f.relu + f.relu6 - f.relu6_module + f.pool_in
+                + 2 * (f.matmul_macs + f.einsum_print_error + f.attention_macs)
+                + 4 * f.lnorm_elements + f.lnorm_affine_elements + f.bn_plain_elements
+                + f.gelu + f.silu + f.softmax_function + f.mul_method + f.add_method
+                + f.pool_other_in)
 
     params = _torch_params
 

@@ -97,8 +97,6 @@ def layer_costs(costing, *, dtype: str = "float32", batch: int = 1,
     if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
         raise UsageError(f"batch must be a whole number > 0, got {batch!r}")
     d, B = DTYPE_BYTES[dtype], batch
-    from .memory import spec_form      # a PyTorch model: its layers as the engine's kinds
-    costing = spec_form(costing)
     out = []
     for r in costing.layers:
         f = r.facts
@@ -106,7 +104,11 @@ def layer_costs(costing, *, dtype: str = "float32", batch: int = 1,
         i_el, o_el = numel(r.input), numel(r.output)
         params = f["weights"] + f["biases"]
         kind, main, extra, ops, macs = "none", 0, 0, 0, f["macs"] * B
-        if r.type in ("conv", "dw", "fc"):
+        captured = getattr(r, "captured", None)
+        if captured is not None and r.type not in ("conv", "fc", "bn", "act", "avgpool", "add",
+                                                   "mul"):
+            kind, main, extra, ops, macs = _captured_cost(r, captured, B)
+        elif r.type in ("conv", "dw", "fc"):
             kind = "depthwise" if r.kind == "depthwise" else ("fc" if r.type == "fc" else "conv")
             main, ops = B * (i_el + o_el) + params, 1
             nc = f["norm_channels"]
@@ -151,6 +153,25 @@ def layer_costs(costing, *, dtype: str = "float32", batch: int = 1,
                              bytes=int(d * main), extra_bytes=int(d * extra), ops=int(ops),
                              group=r.group))
     return out
+
+
+def _captured_cost(r, captured, B):
+    """A captured layer of a kind the spec has not (``LayerCost`` fields but name and
+    type, in elements): a matrix product or attention is an ``fc`` operation moving its
+    activation inputs, output and parameters; any other layer with arithmetic is one
+    element-wise operation reading its inputs and writing its output; a view is free."""
+    f = r.facts
+    ins = sum(numel(u.shape) for u in captured.inputs if u.storage is not None)
+    outs = numel(captured.outputs[0].shape) if captured.outputs else 0
+    params = f["weights"] + f["biases"] + f.get("other_params", 0) + f.get("norm_affine", 0)
+    macs = (f["macs"] + f.get("matmul_macs", 0) + f.get("attention_macs", 0)) * B
+    if r.type in ("matmul", "attention", "mha"):
+        return "fc", B * (ins + outs) + params, 0, 1, macs
+    if r.type in ("reshape", "flatten", "dropout", "uncalled") and (
+            not captured.outputs or captured.outputs[0].storage in
+            {u.storage for u in captured.inputs}):
+        return "none", 0, 0, 0, macs
+    return "none", 0, B * (ins + outs) + params, 1, macs
 
 
 # --------------------------------------------------------------------------- profiles

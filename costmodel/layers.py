@@ -129,6 +129,54 @@ FACT_DECLS = (
     ("upsample_nearest_out", "upsample", "output elements of nearest interpolation"),
     ("upsample_linear_out", "upsample", "output elements of (bi)linear interpolation"),
     ("upsample_other_out", "upsample", "output elements of other interpolation (bicubic, ...)"),
+    # ---- captured models: the parts that tell how the code was written (the peers' rules)
+    ("fc_lead_macs", "linear over tokens", "the part of an nn.Linear module's MACs from the "
+                                           "dimensions between the batch and the features "
+                                           "(tokens, positions): prod(lead)·in·out − N·in·out"),
+    ("fc_lead_bias", "linear over tokens", "the same part of its bias adds"),
+    ("fc_function_macs", "linear as a function", "the part of macs of linear products no "
+                                                 "nn.Linear module ran (F.linear with another "
+                                                 "module's weights, attention's projections)"),
+    ("fc_function_bias", "linear as a function", "their bias adds"),
+    ("gelu", "other activation", "the part of act_other through GELU"),
+    ("silu", "other activation", "the part of act_other through SiLU (swish)"),
+    ("softmax_function", "softmax", "the part of softmax run as F.softmax (not a tensor's "
+                                    ".softmax, not inside attention)"),
+    ("mul_method", "torch.mul / torch.add", "the part of mul run as torch.mul or x.mul (not the "
+                                            "* operator)"),
+    ("add_method", "torch.mul / torch.add", "the part of add run as torch.add or x.add (not the "
+                                            "+ operator)"),
+    ("mean_out", "mean / sum", "output elements of mean reductions"),
+    ("gelu_module", "other activation", "the part of gelu run by torch's own nn.GELU module"),
+    ("ln_module", "layer/group/instance norm", "the part of lnorm_elements run by torch's own "
+                                               "nn.LayerNorm module (exactly that class)"),
+    ("ln_module_affine", "layer/group/instance norm", "the part of ln_module with affine "
+                                                      "parameters"),
+    ("gn_module", "layer/group/instance norm", "the part of lnorm_elements run by torch's own "
+                                               "nn.GroupNorm module"),
+    ("gn_module_affine", "layer/group/instance norm", "the part of gn_module with affine "
+                                                      "parameters"),
+    ("in_module", "layer/group/instance norm", "the part of lnorm_elements run by torch's own "
+                                               "nn.InstanceNorm1d/2d/3d modules"),
+    ("in_module_affine", "layer/group/instance norm", "the part of in_module with affine "
+                                                      "parameters"),
+    ("attention_module_core", "attention module", "QKᵀ and AV multiply-accumulates run inside an "
+                                                  "attention module (timm's Attention), however "
+                                                  "written (SDPA, @)"),
+    ("attention_module_softmax", "attention module", "softmax elements inside such a module"),
+    ("attention_module_query", "attention module", "elements of such a module's input (its query, "
+                                                   "scaled once)"),
+    ("attention_module_fc_macs", "attention module", "MACs of the nn.Linear modules inside such a "
+                                                     "module (qkv, proj)"),
+    ("attention_module_fc_bias", "attention module", "their bias adds"),
+    ("attention_module_bias", "attention module", "bias adds of the projections an "
+                                                  "nn.MultiheadAttention runs as functions: "
+                                                  "N·L·3E with in-projection biases, and N·L·E "
+                                                  "for its output projection"),
+    ("matmul_method_macs", "matmul", "the part of matmul_macs run as torch.matmul, x.matmul, "
+                                     "mm or bmm (not the @ operator, not einsum)"),
+    ("avgpool_other_out", "other pooling", "the part of pool_other_out from average pooling "
+                                           "(windowed, or adaptive 1-D / 3-D)"),
 )
 #: The fact rows, in order.  ``conventions.py`` reads them by name.
 FACTS = tuple(name for name, _, _ in FACT_DECLS)

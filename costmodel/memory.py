@@ -32,7 +32,9 @@ Peak inference memory, eager PyTorch (:func:`peak`)
     on CUDA, under autograd and under a dispatch mode; CPU inference without one skips them).  Batch norm is folded into the convolution and activations run in
     place, also where a model lists them as layers of their own (what an inference engine does, and what ``tests/test_memory.py`` runs under a
     dispatch-level tracker to check these peaks exactly).  Parameters are not counted in
-    the peak (they are resident); ``peak.bytes + params bytes`` is the total.
+    the peak (they are resident); ``peak.bytes + params bytes`` is the total.  A PyTorch
+    model's tensors and lifetimes are its own, as the capture saw them run
+    (``memory_capture.py``), under the same folding rules.
 
 The V2 paper's rule (:func:`paper_memory`, Sandler et al., Section 5.1)
     "The amount of memory is simply the maximum total size of combined inputs and
@@ -57,8 +59,8 @@ DTYPES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 #: Kinds whose output is the input itself (a view, or the identity at inference).
 ALIASES = ("flatten", "dropout")
 #: Kinds that write no new tensor in the peak: a batch norm of its own is folded into the
-#: convolution before it, an activation of its own runs in place (extracted models list both
-#: as layers; a spec's convolution includes them).
+#: convolution before it, an activation of its own runs in place (a spec's convolution
+#: includes them; a captured model's rules are ``memory_capture.py``'s).
 IN_PLACE = ("bn", "act")
 # (an add or multiply the model writes into its first operand, ``x += y``, has ``inplace``)
 #: Kinds that are blocks' names in the paper's rule (one operation each).
@@ -89,8 +91,9 @@ class Step:
     name: str
     type: str
     inputs: tuple[int, ...]          # tensor ids (0 = the model input)
-    output: int                      # tensor id (an alias's output is its input's id)
+    output: int                      # tensor id (an alias's output is its input's id; -1: none)
     scratch: int = 0                 # extra elements alive while it runs (batch 1)
+    view: bool = False               # moves nothing (a view, the identity)
     index_bytes: int = 0             # int64 indices alive while it runs (batch 1): a max pool's
 
 
@@ -103,34 +106,28 @@ class Dataflow:
     producer: list[int]              # step index that writes each tensor (-1: the model input)
     steps: list[Step]
     held: dict[int, int] = field(default_factory=dict)   # tensor -> last step a scope holds it
+    #: the last step each tensor is alive in, where known (a captured model's own lifetimes)
+    last: list[int] | None = None
 
 
+def _captured(costing) -> bool:
+    """A PyTorch model counted by the operator-level capture (read by ``memory_capture``)."""
+    return getattr(costing, "capture", None) is not None
 
-def spec_form(costing):
-    """The costing memory reads: a spec's own, or for a PyTorch model counted by the
-    operator-level capture, the model read through the module-level extraction
-    (``extract.py``: layers of the engine's kinds, whose blocks and module scopes the
-    lifetimes here are written for).  Its counts are the same model's."""
-    if costing is None or getattr(costing, "capture", None) is None:
-        return costing
-    cached = getattr(costing, "_spec_form", None)
-    if cached is None:
-        from .extract import count_extracted
-        cached = count_extracted(costing.module, tuple(costing.capture.input_shape[1:]),
-                                 name=costing.name)
-        costing._spec_form = cached
-    return cached
 
 def dataflow(costing) -> Dataflow:
-    """The dataflow of an evaluated spec (or an extracted model): what each layer reads.
+    """The dataflow of an evaluated spec (or a captured model): what each layer reads.
 
     A layer reads the previous layer's output; a residual add also reads the input of
     the block (module) it runs in, the input of that block's first layer; a shortcut
     (``reads = "block"``: ShuffleNet's average pool) reads that block input instead; a
     concatenation also reads the output of its ``with`` layer, which stays alive until
-    then.  A module holds its input until its last layer: ``held``.
+    then.  A module holds its input until its last layer: ``held``.  A captured model's
+    dataflow is its own allocations and their lifetimes (``memory_capture.dataflow``).
     """
-    costing = spec_form(costing)
+    if _captured(costing):
+        from .memory_capture import dataflow as captured_dataflow
+        return captured_dataflow(costing)
     records = costing.layers
     elements = [numel(records[0].input) if records else 0]
     shapes = [tuple(records[0].input) if records else ()]
@@ -173,7 +170,8 @@ def dataflow(costing) -> Dataflow:
             shapes.append(tuple(r.output))
             producer.append(i)
         index_bytes = 8 * numel(r.output) if r.type == "pool" and L.get("fn") == "max" else 0
-        steps.append(Step(i, r.name, r.type, tuple(inputs), out, scratch, index_bytes))
+        steps.append(Step(i, r.name, r.type, tuple(inputs), out, scratch,
+                          view=r.type in ALIASES, index_bytes=index_bytes))
         output_of[r.name] = out
         current = out
     held = {}
@@ -238,20 +236,22 @@ class Peak:
 
 def peak(costing=None, *, dtype: str = "fp32", batch: int = 1, flow: Dataflow | None = None) -> Peak:
     """Peak memory of running the model layer after layer in eager PyTorch (see the module doc)."""
-    costing = spec_form(costing) if costing is not None else None
     size = dtype_bytes(dtype) * check_batch(batch)
     flow = flow or dataflow(costing)
     n = len(flow.steps)
-    last = [-1] * len(flow.elements)
-    last[0] = n - 1                                   # the caller holds the model input
-    for s in flow.steps:
-        for t in s.inputs:
-            last[t] = max(last[t], s.index)
-        last[s.output] = max(last[s.output], s.index)
-    for t, z in flow.held.items():
-        last[t] = max(last[t], z)
-    if flow.steps:
-        last[flow.steps[-1].output] = n - 1
+    if flow.last is not None:
+        last = list(flow.last)
+    else:
+        last = [-1] * len(flow.elements)
+        last[0] = n - 1                               # the caller holds the model input
+        for s in flow.steps:
+            for t in s.inputs:
+                last[t] = max(last[t], s.index)
+            last[s.output] = max(last[s.output], s.index)
+        for t, z in flow.held.items():
+            last[t] = max(last[t], z)
+        if flow.steps:
+            last[flow.steps[-1].output] = n - 1
     born = [p if p >= 0 else -1 for p in flow.producer]
     # live bytes per step: a sweep over birth and death events
     delta = [0] * (n + 1)
@@ -276,7 +276,6 @@ def layer_memory(costing, *, dtype: str = "fp32", batch: int = 1,
 
     This is the record the latency model reads: ``bytes_moved`` and ``intensity``.
     """
-    costing = spec_form(costing)
     size = dtype_bytes(dtype)
     batch = check_batch(batch)
     flow = flow or dataflow(costing)
@@ -284,12 +283,13 @@ def layer_memory(costing, *, dtype: str = "fp32", batch: int = 1,
         live = peak(dtype=dtype, batch=batch, flow=flow).live
     out = []
     for r, s in zip(costing.layers, flow.steps):
-        alias = r.type in ALIASES
+        alias = s.view
         ins = tuple(flow.shapes[t] for t in s.inputs)
         in_el = 0 if alias else batch * sum(flow.elements[t] for t in s.inputs)
-        out_el = 0 if alias else batch * numel(r.output)
-        params = r.weights + r.biases + r.norm_params
-        macs = r.facts["macs"] * batch
+        out_el = 0 if alias or s.output < 0 else batch * numel(r.output)
+        f = r.facts
+        params = r.weights + r.biases + r.norm_params + f.get("other_params", 0)
+        macs = (f["macs"] + f.get("matmul_macs", 0) + f.get("attention_macs", 0)) * batch
         out.append(LayerMemory(r.name, r.kind, r.type, ins, tuple(r.output), in_el, out_el, params,
                                in_el * size, out_el * size, params * size, macs, live[s.index]))
     return out
@@ -319,7 +319,6 @@ class MemoryReport:
 
 def memory(costing, *, dtype: str = "fp32", batch: int = 1) -> MemoryReport:
     """Per-layer memory facts, the eager peak and the V2 paper's peak of an evaluated model."""
-    costing = spec_form(costing)
     flow = dataflow(costing)
     pk = peak(dtype=dtype, batch=batch, flow=flow)
     layers = layer_memory(costing, dtype=dtype, batch=batch, flow=flow, live=pk.live)
@@ -358,7 +357,9 @@ def paper_ops(costing, *, first_layer: bool = True, pool_fusion: bool = True) ->
     max pool) follows it, is streamed into it (its output never materialised).  ``pool_fusion``: a layer followed by
     global average pooling is accumulated into the pooled vector (never materialised).
     """
-    costing = spec_form(costing)
+    if _captured(costing):
+        from .memory_capture import paper_ops as captured_ops
+        return captured_ops(costing, dataflow(costing))
     ops: list[Op] = []
     for i, r in enumerate(costing.layers):
         if r.type in ALIASES or (r.type in IN_PLACE and i > 0):
@@ -387,7 +388,6 @@ def paper_ops(costing, *, first_layer: bool = True, pool_fusion: bool = True) ->
 def paper_memory(costing, *, dtype: str = "fp16", batch: int = 1, first_layer: bool = True,
                  pool_fusion: bool = True) -> PaperMemory:
     """The V2 paper's rule: max over operations of (sum of materialised inputs + output)."""
-    costing = spec_form(costing)
     size = dtype_bytes(dtype) * check_batch(batch)
     ops = paper_ops(costing, first_layer=first_layer, pool_fusion=pool_fusion)
     best, where = 0, ""
@@ -419,9 +419,10 @@ def by_resolution(costing, *, dtype: str = "fp16", batch: int = 1, first_layer: 
     operation whose input is at that size (how the V2 paper's Table 2 lists a stride-2 row:
     its ``c`` beside its input size).
     """
-    costing = spec_form(costing)
     size = dtype_bytes(dtype) * check_batch(batch)
     ops = paper_ops(costing, first_layer=first_layer, pool_fusion=pool_fusion)
+    ops = [op for op in ops if all(len(s) == 3 for s in op.inputs)
+           and (op.output is None or len(op.output) == 3)]      # C×H×W tensors only
     rows: dict[tuple, list[int]] = {}
 
     def row(hw):
@@ -445,6 +446,8 @@ def by_resolution(costing, *, dtype: str = "fp16", batch: int = 1, first_layer: 
         # the shape the op reads (even when its input was streamed)
         rec = first[op.name]
         out_c = op.output[0] if op.output is not None else last[op.name][0]
+        if len(rec.input) != 3:
+            continue
         r = row(tuple(rec.input[1:]))
         r[3] = max(r[3], out_c)
     out = []
@@ -475,7 +478,6 @@ def measure_cuda(costing, *, dtype: str = "fp32", batch: int = 1) -> int:
     shape and ``batch``.  Not equal to the analytic peak: the caching allocator rounds
     blocks up and kernels keep workspaces; the command prints the ratio.
     """
-    costing = spec_form(costing)
     from .errors import UsageError
     torch = require_cuda()
     dt = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}.get(dtype)
@@ -487,16 +489,23 @@ def measure_cuda(costing, *, dtype: str = "fp32", batch: int = 1) -> int:
         model = build_from_costing(costing)
     dev = torch.device("cuda")
     model = model.to(device=dev, dtype=dt).eval()
-    c, h, w = costing.layers[0].input
+    shape = _input_shape(costing)
     torch.cuda.synchronize()
     base = torch.cuda.memory_allocated()
     torch.cuda.reset_peak_memory_stats()
     with torch.no_grad():
-        x = torch.zeros((batch, c, h, w), device=dev, dtype=dt)
+        x = torch.zeros((batch, *shape), device=dev, dtype=dt)
         out = model(x)
         torch.cuda.synchronize()
     del out, x
     return torch.cuda.max_memory_allocated() - base
+
+
+def _input_shape(costing) -> tuple:
+    """The model input's shape without the batch."""
+    if _captured(costing):
+        return tuple(costing.capture.input_shape[1:])
+    return tuple(costing.layers[0].input)
 
 
 # --------------------------------------------------------------------------- the peers' figures
@@ -530,7 +539,9 @@ def fvcore_activations(costing, batch: int = 1) -> int:
     convolutions ``S + C``; nothing for batch norm, activations, pooling, adds or
     multiplies.  An element count, not bytes; times the batch.
     """
-    costing = spec_form(costing)
+    if _captured(costing):
+        from .memory_capture import fvcore_activations as captured_activations
+        return captured_activations(costing) * check_batch(batch)
     total = 0
     for r in costing.layers:
         if r.type in ("conv", "dw"):
@@ -554,13 +565,17 @@ def torchinfo_sizes(costing, *, batch: int = 1, dtype: str = "fp32") -> dict:
       running statistics, which are buffers);
     * ``total``: "Estimated Total Size", the sum of the three.
     """
-    costing = spec_form(costing)
     size = dtype_bytes(dtype)
     batch = check_batch(batch)
     records = costing.layers
-    inp = numel(records[0].input) * batch * size + STORAGE_OBJECT_BYTES if records else 0
-    fwd = 2 * size * batch * sum(_leaf_param_outputs(r) for r in records)
-    params = size * sum(r.weights + r.biases + r.norm_params for r in records)
+    inp = numel(_input_shape(costing)) * batch * size + STORAGE_OBJECT_BYTES if records else 0
+    if _captured(costing):
+        from .memory_capture import torchinfo_forward_elements, torchinfo_params
+        fwd = 2 * size * batch * torchinfo_forward_elements(costing)
+        params = size * torchinfo_params(costing)
+    else:
+        fwd = 2 * size * batch * sum(_leaf_param_outputs(r) for r in records)
+        params = size * sum(r.weights + r.biases + r.norm_params for r in records)
     return {"input": inp, "forward_backward": fwd, "params": params, "total": inp + fwd + params}
 
 
@@ -630,7 +645,6 @@ def reconcile_memory(costing, module=None, *, tools=("fvcore", "torchinfo"),
                      measure: bool = True) -> tuple[list[MemoryFigure], MemoryReport]:
     """The peers' memory figures rebuilt from the engine (and measured on ``module``),
     beside the engine's own peak (fp32, batch 1: what the tools run)."""
-    costing = spec_form(costing)
     rep = memory(costing)
     figs = []
     if "fvcore" in tools:
@@ -643,8 +657,7 @@ def reconcile_memory(costing, module=None, *, tools=("fvcore", "torchinfo"),
         if module is None:
             from .torch_bridge import build_from_costing
             module = build_from_costing(costing)
-        c, h, w = costing.layers[0].input
-        got = measure_peers(module, (1, c, h, w), tools)
+        got = measure_peers(module, (1, *_input_shape(costing)), tools)
         for f in figs:
             v = got.get((f.tool, f.figure))
             if isinstance(v, ImportError):

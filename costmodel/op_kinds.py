@@ -31,6 +31,37 @@ ACT_MODULES = {"relu": "ReLU", "relu6": "ReLU6", "hswish": "Hardswish", "hsigmoi
 
 # --------------------------------------------------------------------------- helpers
 
+#: torch's own module classes some peers hook by exact type (a subclass is not hooked)
+TORCH_MODULES = {"GELU": "torch.nn.modules.activation.GELU"}
+#: attention modules some peers count whole, by their own formula (ptflops: timm's Attention)
+ATTENTION_MODULES = {"timm.layers.attention.Attention",
+                     "torch.nn.modules.activation.MultiheadAttention"}
+
+
+def attention_module_facts(layers, query_elements: int, bias_elements: int = 0) -> dict:
+    """What ran inside one call of an attention module (``ATTENTION_MODULES``): its
+    products (QKᵀ and AV, SDPA or ``@``; all of an ``nn.MultiheadAttention``'s, which runs
+    its projections as functions), softmax elements, query elements, and the MACs and bias
+    adds of the nn.Linear modules inside it."""
+    out = {"attention_module_core": 0, "attention_module_softmax": 0,
+           "attention_module_query": query_elements, "attention_module_fc_macs": 0,
+           "attention_module_fc_bias": 0, "attention_module_bias": bias_elements}
+    for layer in layers:
+        f = layer.facts
+        out["attention_module_core"] += (f.get("attention_macs", 0) + f.get("matmul_macs", 0)
+                                         + f.get("fused_macs", 0)
+                                         + (f.get("macs", 0) if layer.type == "mha" else 0))
+        out["attention_module_softmax"] += f.get("softmax", 0)
+        if layer.type == "fc" and not f.get("fc_function_macs"):
+            out["attention_module_fc_macs"] += f.get("macs", 0)
+            out["attention_module_fc_bias"] += f.get("bias_elements", 0)
+    return out
+
+
+TORCH_NORMS = {"torch.nn.modules.normalization.LayerNorm": "ln",
+               "torch.nn.modules.normalization.GroupNorm": "gn",
+               **{f"torch.nn.modules.instancenorm.InstanceNorm{d}d": "in" for d in (1, 2, 3)}}
+
 
 def numel(shape) -> int:
     """Elements of a tensor of ``shape``: the product of its sizes, as an exact Python int."""
@@ -177,9 +208,28 @@ class Linear(OpKind):
     def group(self, call):
         return "Fully Connected"
 
+    def by_module(self, call) -> bool:
+        """Run by an nn.Linear-like leaf module with its own weight (not ``F.linear`` with
+        another module's)."""
+        w = call.ins[1] if len(call.ins) > 1 else None
+        return bool(call.module_leaf and w is not None and w.source == "param"
+                    and w.name == f"{call.module_path}.weight")
+
     def facts(self, call):
         out = numel(_out(call)) if call.has_bias else 0
-        return {"macs": call.products_total(), "bias_elements": out, "fc_bias_elements": out}
+        macs = call.products_total()
+        f = {"macs": macs, "bias_elements": out, "fc_bias_elements": out}
+        if not self.by_module(call):
+            f.update(fc_function_macs=macs, fc_function_bias=out)
+        else:
+            x, y = _first(call), _out(call)
+            rows = numel(x[:-1]) if x else 0
+            n = int(x[0]) if len(x) > 1 else rows
+            if rows and rows != n:
+                per_row = macs // rows
+                f.update(fc_lead_macs=macs - n * per_row,
+                         fc_lead_bias=out - n * int(y[-1]) if out else 0)
+        return f
 
     def fields(self, call):
         return {"bias": call.has_bias, "act": "none"}
@@ -210,7 +260,7 @@ class MatMul(OpKind):
 
     def facts(self, call):
         macs = call.products_total()
-        out = {"matmul_macs": macs}
+        out = {"matmul_macs": macs, "matmul_method_macs": macs if call.method else 0}
         if call.base == "einsum" and call.einsum is not None:
             out["einsum_print_error"] = fvcore_einsum(*call.einsum) - macs
         return out
@@ -273,7 +323,8 @@ class MultiHeadAttention(OpKind):
         core = call.products_total() - linear
         bias = call.bias_elements
         return {"macs": linear, "attention_macs": core, "softmax": call.softmax,
-                "bias_elements": bias, "fc_bias_elements": bias}
+                "bias_elements": bias, "fc_bias_elements": bias,
+                "fc_function_macs": linear, "fc_function_bias": bias}
 
 
 # --------------------------------------------------------------------------- norms
@@ -312,7 +363,12 @@ class Norm(OpKind):
 
     def facts(self, call):
         n = numel(_first(call))
-        return {"lnorm_elements": n, "lnorm_affine_elements": n if call.norm_affine else 0}
+        f = {"lnorm_elements": n, "lnorm_affine_elements": n if call.norm_affine else 0}
+        own = TORCH_NORMS.get(call.module_class)          # run by torch's own norm module
+        if own:
+            f[f"{own}_module"] = n
+            f[f"{own}_module_affine"] = n if call.norm_affine else 0
+        return f
 
 
 @register
@@ -375,7 +431,10 @@ class OtherActivation(OpKind):
         return "Activation (other)"
 
     def facts(self, call):
-        return {"act_other": numel(_out(call))}
+        n = numel(_out(call))
+        gelu = n if call.base == "gelu" else 0
+        return {"act_other": n, "gelu": gelu, "silu": n if call.base == "silu" else 0,
+                "gelu_module": gelu if call.module_class == TORCH_MODULES["GELU"] else 0}
 
 
 @register
@@ -387,7 +446,9 @@ class Softmax(OpKind):
     colour = "#c44e52"
 
     def facts(self, call):
-        return {"softmax": numel(_out(call))}
+        n = numel(_out(call))
+        return {"softmax": n,
+                "softmax_function": n if call.functional and call.base == "softmax" else 0}
 
 
 # --------------------------------------------------------------------------- pooling, resizing
@@ -445,7 +506,9 @@ class Pool(OpKind):
         return "Pooling"
 
     def facts(self, call):
-        return {"pool_other_in": numel(_first(call)), "pool_other_out": numel(_out(call))}
+        o = numel(_out(call))
+        return {"pool_other_in": numel(_first(call)), "pool_other_out": o,
+                "avgpool_other_out": o if "avg_pool" in call.base else 0}
 
 
 @register
@@ -465,7 +528,8 @@ class Reduce(OpKind):
         return "Reduction"
 
     def facts(self, call):
-        return {"reduce_in": numel(_first(call))}
+        return {"reduce_in": numel(_first(call)),
+                "mean_out": numel(_out(call)) if call.base == "mean" else 0}
 
 
 @register
@@ -529,7 +593,8 @@ class Add(OpKind):
         return "Add"
 
     def facts(self, call):
-        return {"add": numel(_out(call))}
+        n = numel(_out(call))
+        return {"add": n, "add_method": n if call.method else 0}
 
 
 @register
@@ -541,7 +606,8 @@ class Multiply(OpKind):
     colour = "#da8bc3"
 
     def facts(self, call):
-        return {"mul": numel(_out(call))}
+        n = numel(_out(call))
+        return {"mul": n, "mul_method": n if call.method else 0}
 
 
 @register

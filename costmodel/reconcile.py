@@ -100,8 +100,13 @@ def categories(costing) -> list[Category]:
         first = next(iter(facts))
         unit = "MACs" if first.endswith("_macs") else "elements"
         out.append(Category(label, vec(**facts), facts[first], unit))
-    params = Category("parameters", vec(**{p: T(p) for p in PARAM_FACTS if p != "norm_channels"}),
-                      0, "")
+    # parameters some tool counts as MAdds (torchinfo: N × a layer norm's γ and β) have a row
+    counted = [p for p in PARAM_FACTS if p != "norm_channels"
+               and any(weights_of(c).get(p) for c in CONVENTIONS.values())]
+    for p in counted:
+        out.append(Category(p.replace("_", " "), vec(**{p: T(p)}), T(p), "parameters"))
+    params = Category("parameters", vec(**{p: T(p) for p in PARAM_FACTS
+                                           if p != "norm_channels" and p not in counted}), 0, "")
     # The categories partition the facts exactly: each convention's cells sum to its total.
     summed = sum((c.vector for c in out), params.vector)
     assert [int(x) for x in summed] == [int(x) for x in total], "categories must partition the facts"

@@ -59,8 +59,23 @@ class Tracker(TorchDispatchMode):
         return out
 
 
+class InPlaceBatchNorm(torch.nn.Module):
+    """A batch norm at inference computed in place, ``x·scale + shift`` (what folding it into
+    the convolution before it costs in memory: no tensor of its own)."""
+
+    def __init__(self, bn):
+        super().__init__()
+        scale = (bn.weight / torch.sqrt(bn.running_var + bn.eps)).detach()
+        self.register_buffer("scale", scale.reshape(1, -1, 1, 1).clone())
+        self.register_buffer("shift", (bn.bias.detach() - bn.running_mean * scale).reshape(1, -1, 1, 1))
+
+    def forward(self, x):
+        return x.mul_(self.scale).add_(self.shift)
+
+
 def inference_ready(model):
-    """Batch norm folded into the convolution before it; activations in place."""
+    """Batch norm folded into the convolution before it (in a Sequential; elsewhere computed
+    in place); activations in place."""
     from torch import nn
     from torch.nn.utils.fusion import fuse_conv_bn_eval
     for m in list(model.modules()):
@@ -69,6 +84,10 @@ def inference_ready(model):
                 if isinstance(m[i], nn.Conv2d) and isinstance(m[i + 1], nn.BatchNorm2d):
                     m[i] = fuse_conv_bn_eval(m[i], m[i + 1])
                     m[i + 1] = nn.Identity()
+    for m in list(model.modules()):
+        for name, child in list(m.named_children()):
+            if type(child) is nn.BatchNorm2d and child.affine and child.track_running_stats:
+                setattr(m, name, InPlaceBatchNorm(child))
     for m in model.modules():
         if hasattr(m, "inplace") and not isinstance(m, nn.Dropout):
             m.inplace = True

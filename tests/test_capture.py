@@ -9,8 +9,10 @@ costmodel's own output.  The models are small (a second or two each); the zoo
 
 import copy
 import json
+import runpy
 import textwrap
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -373,3 +375,24 @@ def test_timm_mobilenets_conform_to_their_papers(name, paper, allow):
     from costmodel.conformance import check_model
     result = check_model(name, paper, allow=allow)
     assert not result.deviations, [d.line() for d in result.deviations]
+
+
+def test_an_se_with_a_batch_norm_and_no_biases_is_read_as_an_se():
+    """Public MobileNetV3 code's SE (a batch norm in the squeeze path, no biases) is an SE:
+    no block deviation; its batch norms are a deviation of norms and its missing biases one of
+    biases, each with its parameters counted from the model itself."""
+    pytest.importorskip("torchvision")
+    from torchvision.models import mobilenet_v3_small
+    from torchvision.ops.misc import SqueezeExcitation
+
+    from costmodel.conformance import check_model
+    path = Path(__file__).parent / "models" / "public_v3_se.py"
+    result = check_model(f"{path}:make", "mobilenet_v3_small")
+    assert [d.kind for d in result.deviations] == ["biases", "norms"], result.text()
+    ses = [m for m in mobilenet_v3_small().modules() if isinstance(m, SqueezeExcitation)]
+    paper_biases = sum(m.fc1.bias.numel() + m.fc2.bias.numel() for m in ses)
+    bn = sum(p.numel() for m in runpy.run_path(str(path))["make"]().modules()
+             if type(m).__name__ == "PublicSE" for n, p in m.named_parameters() if n.startswith("se.2."))
+    biases, norms = result.deviations
+    assert (biases.params, norms.params) == (-paper_biases, bn)
+    assert "9 layer(s) without the bias" in biases.text and "9 layer(s) with batch norm" in norms.text

@@ -119,12 +119,19 @@ def test_plot_tradeoff_memory(run, tmp_path):
     assert any(x["Pareto (peak memory)"] == "True" for x in rows)
 
 
-def test_memory_of_a_model_without_an_image_input_is_refused(run, tmp_path):
-    """Memory reads a PyTorch model's layers for a C×H×W input; any other shape is said,
-    in one line, never read as a wrong image (counting it still works)."""
+def test_memory_of_a_model_with_a_1d_input(run, tmp_path):
+    """Memory reads a PyTorch model from its capture, whatever its input's rank: a 1-D
+    convolution on a 2×32 input has the peak a dispatch-level tracker measures on it."""
     pytest.importorskip("torch")
+    import runpy
+
+    from memtrack import inference_ready, run_tracked
     f = tmp_path / "conv1d.py"
     f.write_text("import torch.nn as nn\n\n"
                  "def make():\n    return nn.Sequential(nn.Conv1d(2, 4, 3), nn.ReLU())\n")
-    assert_one_line_error(run("memory", f"{f}:make", "--input", "2x32"), "C×H×W", "2×32")
+    r = run("memory", f"{f}:make", "--input", "2x32", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    tracked = run_tracked(inference_ready(runpy.run_path(str(f))["make"]()), (1, 2, 32))
+    assert doc["totals"]["peak_bytes"] == tracked.peak == 4 * (2 * 32 + 4 * 30)
     assert run("table", f"{f}:make", "--input", "2x32").exit_code == 0

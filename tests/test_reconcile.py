@@ -64,6 +64,26 @@ def test_torchvision_models_rebuilt_equals_measured(name, resolution, tool):
     assert rec.engine_unsupported == {}
 
 
+#: Models of other styles than the MobileNets (issue 9): timm's DeiT-Tiny (nn.Linear over
+#: tokens, timm's own LayerNorm and Attention with F.scaled_dot_product_attention, nn.GELU) and
+#: ConvNeXt-Atto (permutes, timm's LayerNorm2d and GELU, the layer scale as x.mul(gamma)).
+OTHER_STYLES = [(m, r, t) for m, r in (("timm:deit_tiny_patch16_224", 224), ("timm:convnext_atto", 64))
+                for t in TOOLS]
+
+
+@pytest.mark.parametrize("model,resolution,tool", OTHER_STYLES)
+def test_vision_transformer_and_convnext_rebuilt_equals_measured(model, resolution, tool):
+    """Every peer's total on a ViT and a ConvNeXt, rebuilt from the capture's facts, equals the
+    total the tool reports when it is run on the timm model (pretrained=False)."""
+    pytest.importorskip("timm")
+    require(tool)
+    rec = reconciled(model, resolution)
+    t = {r.name: r for r in rec.tools}[tool]
+    assert t.status == "measured", t.status
+    assert t.rebuilt == t.measured, (tool, t.rebuilt, t.measured)
+    assert sum(t.cells) == t.rebuilt
+
+
 @pytest.mark.parametrize("tool", TOOLS)
 @pytest.mark.parametrize("arch,resolution", [("mobilenet_v3_small", 160), ("mobilenet_v2", 96)])
 def test_builtin_spec_built_as_a_model(arch, resolution, tool):

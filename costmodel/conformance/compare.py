@@ -190,16 +190,16 @@ def compare_biases_and_norms(model: Architecture, paper: Architecture) -> list[D
     one the paper does not, and for those without the paper's."""
     devs: list[Deviation] = []
     pairs = list(zip(model.convs(), paper.convs()))
-    for attr, kind, noun in (("bias", "biases", "a bias"), ("norm", "norms", "batch norm")):
-        per_channel = 1 if attr == "bias" else 2
+    for attr, kind, noun, the, values in (("bias", "biases", "a bias", "bias", "biases"),
+                                          ("norm", "norms", "batch norm", "batch norm", "norm_values")):
         extra = [(m, p) for m, p in pairs if getattr(m, attr) and not getattr(p, attr)]
         missing = [(m, p) for m, p in pairs if getattr(p, attr) and not getattr(m, attr)]
         if extra:
             devs.append(Deviation(kind, kind, f"{len(extra)} layer(s) with {noun} where the paper has none "
-                                  f"({_names(extra)})", 0, sum(per_channel * m.cout for m, _ in extra)))
+                                  f"({_names(extra)})", 0, sum(getattr(m, values) for m, _ in extra)))
         if missing:
-            devs.append(Deviation(kind, kind, f"{len(missing)} layer(s) without the {noun} the paper has "
-                                  f"({_names(missing)})", 0, -sum(per_channel * p.cout for _, p in missing)))
+            devs.append(Deviation(kind, kind, f"{len(missing)} layer(s) without the {the} the paper has "
+                                  f"({_names(missing)})", 0, -sum(getattr(p, values) for _, p in missing)))
     return devs
 
 

@@ -22,6 +22,18 @@ class Unit:
     bias: bool = False
     madds: int = 0
     params: int = 0
+    #: bias and batch-norm parameters where they are not ``cout`` and ``2·cout`` (an SE: its
+    #: two convolutions' biases S + C, the batch norm inside its squeeze path)
+    bias_params: int | None = None
+    norm_params: int | None = None
+
+    @property
+    def biases(self) -> int:
+        return self.cout if self.bias_params is None else self.bias_params
+
+    @property
+    def norm_values(self) -> int:
+        return 2 * self.cout if self.norm_params is None else self.norm_params
 
 
 @dataclass
@@ -156,7 +168,8 @@ def _units(costing) -> list[Unit]:
             i = j
             continue
         if r.type == "se":
-            u = Unit("se", r.name, cin=r.input[0], cout=r.mid, act=r.layer["gate"], bias=r.layer["bias"])
+            u = Unit("se", r.name, cin=r.input[0], cout=r.mid, act=r.layer["gate"], bias=r.layer["bias"],
+                     bias_params=r.mid + r.input[0], norm_params=0)
             u.madds, u.params = cost(r)
             units.append(u)
         elif r.type == "avgpool" or _spatial_mean(r):
@@ -173,12 +186,15 @@ def _units(costing) -> list[Unit]:
                 if j < len(recs) and recs[j].type == "mul" and recs[j].output == r.input:
                     convs = [x for x in parts if x.type == "conv"]
                     gates = [x for x in parts if x.type == "act"]
+                    norms = [x for x in parts if x.type == "bn"]    # public V3 code's SE
                     u = Unit("se", r.name.rpartition(".")[0] or r.name, cin=r.input[0],
                              cout=convs[0].output[0] if convs else 0,
                              act=gates[-1].layer["fn"] if gates else "none",
-                             bias=all(x.layer.get("bias") for x in convs))
+                             bias=all(x.layer.get("bias") for x in convs), norm=bool(norms),
+                             bias_params=sum(x.output[0] for x in convs),
+                             norm_params=sum(x.params for x in norms))
                     u.madds = sum(x.facts["macs"] for x in convs)
-                    u.params = sum(x.params for x in convs)
+                    u.params = sum(x.params for x in convs + norms)
                     units.append(u)
                     i = j + 1
                     continue

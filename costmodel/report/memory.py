@@ -52,6 +52,10 @@ def _meta(rep) -> dict:
 
 def _title(rep) -> str:
     c = rep.costing
+    capture = getattr(c, "capture", None)
+    if capture is not None:                  # a PyTorch model: its input, no α
+        shape = "×".join(str(v) for v in capture.input_shape[1:])
+        return f"{c.name}: input={shape}, dtype={rep.dtype}, batch={rep.batch}"
     h, w = c.resolution
     res = f"{h}" if h == w else f"{h}×{w}"
     return f"{c.name}: alpha={c.alpha:g}, resolution={res}, dtype={rep.dtype}, batch={rep.batch}"
