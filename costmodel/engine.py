@@ -260,7 +260,7 @@ def compile_spec(spec: Spec) -> Plan:
             expand = _blocks.BLOCKS[node.type]["expand"]
             try:
                 entries = expand(B, node.name, node.repeat_index, b.ch_base[cin])
-            except SpecError as e:
+            except SpecError as e:          # a row whose fields contradict each other
                 raise e.located(file=spec.where, layer=node.name) from None
             for entry in entries:
                 type_ = entry["type"]

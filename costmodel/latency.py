@@ -129,8 +129,13 @@ def layer_costs(costing, *, dtype: str = "float32", batch: int = 1,
                 extra, ops = 2 * B * i_el, 1
         elif r.type == "avgpool":
             extra, ops = B * (i_el + r.output[0]), 1
-        elif r.type in ("add", "mul"):
+        elif r.type in ("add", "mul", "layer_scale"):
             extra, ops = 3 * B * i_el, 1
+        elif r.type == "mqa":
+            # Mobile MQA: its projections and QKᵀ, AV as convolution-rate work, its input,
+            # output, weights and attention scores (h·Nq·Nk, written and read once) as traffic
+            kind, macs = "conv", (f["macs"] + f["attention_macs"]) * B
+            main, ops = B * (i_el + o_el + 2 * f["softmax"]) + params, 8
         elif r.type in ("pool", "shuffle", "concat"):   # local pooling and copies (ShuffleNet)
             extra, ops = B * (o_el + (o_el if r.type == "concat" else i_el)), 1   # read + write
         elif r.type == "se":

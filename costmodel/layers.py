@@ -188,10 +188,13 @@ PARAM_FACTS = ("weights", "biases", "norm_channels", "norm_affine", "other_param
                "uncalled_params")
 FACT_ROW = {name: i for i, name in enumerate(FACTS)}
 ACTIVATIONS = ("relu", "relu6", "hswish", "hsigmoid", "sigmoid")
-#: Row of each activation in the facts matrix; "none" goes to a scratch row.
-ACT_ROW = {**{a: FACT_ROW[a] for a in ACTIVATIONS}, "none": len(FACTS)}
+#: Row of each activation in the facts matrix; "none" goes to a scratch row, GELU (the
+#: MobileNetV4 hybrids') to the captured models' "other activations" row.
+ACT_ROW = {**{a: FACT_ROW[a] for a in ACTIVATIONS}, "gelu": FACT_ROW["act_other"],
+           "none": len(FACTS)}
 #: Row of each activation's module-called part; "none" (and a function call) -> scratch.
-ACT_MODULE_ROW = {**{a: FACT_ROW[f"{a}_module"] for a in ACTIVATIONS}, "none": len(FACTS)}
+ACT_MODULE_ROW = {**{a: FACT_ROW[f"{a}_module"] for a in ACTIVATIONS}, "gelu": len(FACTS),
+                  "none": len(FACTS)}
 # Swish (SiLU, x·sigmoid(x): EfficientNet) is counted where a captured model's nn.SiLU is,
 # with the other activations (no counter's convention counts it; no module row).
 ACT_ROW["swish"] = FACT_ROW["act_other"]
@@ -199,7 +202,7 @@ ACT_MODULE_ROW["swish"] = len(FACTS)
 ACT_ALIASES = {
     "relu": "relu", "re": "relu", "relu6": "relu6", "hswish": "hswish", "hs": "hswish",
     "h-swish": "hswish", "hardswish": "hswish", "hsigmoid": "hsigmoid",
-    "h-sigmoid": "hsigmoid", "hardsigmoid": "hsigmoid", "sigmoid": "sigmoid",
+    "h-sigmoid": "hsigmoid", "hardsigmoid": "hsigmoid", "sigmoid": "sigmoid", "gelu": "gelu",
     "none": "none", "linear": "none", "identity": "none",
     "swish": "swish", "silu": "swish",
 }
@@ -267,7 +270,7 @@ def activation(v, field):
         return "none"
     if not isinstance(v, str) or v.lower() not in ACT_ALIASES:
         _fail(field, f"unknown activation {v!r}: use one of relu, relu6, hswish, hsigmoid, sigmoid, "
-                     f"swish, none")
+                     f"gelu, swish, none")
     return ACT_ALIASES[v.lower()]
 
 
@@ -917,3 +920,4 @@ def parse_layer(kind: Kind, entry: dict, defaults: dict) -> dict:
 
 
 from . import layers_shuffle  # noqa: E402,F401  (ShuffleNet's kinds: shuffle, pool, concat)
+from . import attention_kinds  # noqa: E402,F401  (mqa, layer_scale: MobileNetV4's hybrids)

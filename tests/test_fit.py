@@ -167,7 +167,7 @@ def test_fit_nothing_fits(run):
     (["fit", "--madds", "15X"], "--madds: cannot read '15X' as a budget"),
     (["fit", "--params", "two"], "--params: cannot read 'two'"),
     (["fit", "--madds", "-1M"], "--madds"),
-    (["fit", "--madds", "150M", "--families", "v4"], "unknown family 'v4'"),
+    (["fit", "--madds", "150M", "--families", "v9"], "unknown family 'v9'"),
     (["fit", "--madds", "150M", "--families", ","], "--families is empty"),
     (["fit"], "give a budget"),
 ])

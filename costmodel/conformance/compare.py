@@ -90,7 +90,24 @@ def compare_blocks(model: Architecture, paper: Architecture) -> list[Deviation]:
 
 def _block_deviations(where: str, mb: Block, pb: Block) -> list[Deviation]:
     effect = (mb.madds - pb.madds, mb.params - pb.params)
-    devs = unit_deviations(where, mb.dw, pb.dw, [("k", "kernel"), ("s", "stride")], effect)
+    if mb.name != pb.name:           # another kind of block (MobileNetV4's UIB instances)
+        return [Deviation("blocks", where, f"{_a(mb.name)}, the paper has {_a(pb.name)}", *effect)]
+    if mb.attn is not None:
+        devs = unit_deviations(where, mb.attn, pb.attn, [("cout", "width")], effect)
+        if not devs and (mb.attn.madds, mb.attn.params) != (pb.attn.madds, pb.attn.params):
+            devs.append(Deviation("width", where, f"attention of {mb.attn.madds:,} MAdds and "
+                                  f"{mb.attn.params:,} params, the paper's has {pb.attn.madds:,} and "
+                                  f"{pb.attn.params:,} (heads or key/value widths)", *effect))
+        if mb.residual != pb.residual:
+            devs.append(Deviation("residual", where, ("a residual add, the paper has none"
+                                                      if mb.residual else "no residual add, the paper has one")))
+        return devs
+    devs = []
+    for part in ("dw_start", "dw") + (("expand",) if mb.name == "FusedIB" else ()):
+        mu, pu = getattr(mb, part), getattr(pb, part)
+        if mu is not None and pu is not None:
+            devs += unit_deviations(where, mu, pu, [("k", "kernel"), ("s", "stride")],
+                                    None if devs else effect)
     me = mb.expand.cout if mb.expand else None
     pe = pb.expand.cout if pb.expand else None
     if me != pe:
@@ -105,6 +122,9 @@ def _block_deviations(where: str, mb: Block, pb: Block) -> list[Deviation]:
         devs.append(Deviation("se", where, f"SE squeeze {mb.se.cout}, the paper has {pb.se.cout}"))
     m_act = (mb.expand or mb.dw).act
     p_act = (pb.expand or pb.dw).act
+    if mb.name == "FusedIB" and _act(mb.project.act) != _act(pb.project.act):
+        devs.append(Deviation("nonlinearity", where, f"{_act(mb.project.act)} after the projection, "
+                              f"the paper has {_act(pb.project.act)}"))
     if _act(m_act) != _act(p_act):
         devs.append(Deviation("nonlinearity", where, f"{_act(m_act)}, the paper has {_act(p_act)}"))
     if mb.residual != pb.residual:
@@ -113,6 +133,10 @@ def _block_deviations(where: str, mb: Block, pb: Block) -> list[Deviation]:
     if devs and not any(d.madds or d.params for d in devs):
         devs[0].madds, devs[0].params = effect
     return devs
+
+
+def _a(name: str) -> str:
+    return f"an {name}" if name[0] in "AEIOUaeiou" else f"a {name}"
 
 
 def compare_last(model: Architecture, paper: Architecture) -> list[Deviation]:

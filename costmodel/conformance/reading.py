@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 class Unit:
     """One computation of a model in the paper's terms."""
 
-    kind: str                      # conv | pw | dw | se | pool | fc | add | bn | act | other
+    kind: str                      # conv | pw | dw | se | attn | pool | fc | add | bn | act | other
     name: str
     k: tuple = (1, 1)
     s: tuple = (1, 1)
@@ -43,9 +43,25 @@ class Block:
     se: Unit | None = None
     project: Unit | None = None
     residual: bool = False
+    dw_start: Unit | None = None   # a UIB's depthwise convolution before the expansion
+    attn: Unit | None = None       # an attention block (Mobile MQA)
 
     def units(self):
-        return [u for u in (self.expand, self.dw, self.se, self.project) if u is not None]
+        return [u for u in (self.dw_start, self.expand, self.dw, self.se, self.project, self.attn)
+                if u is not None]
+
+    @property
+    def name(self) -> str:
+        """What the block is, in the MobileNet papers' words (MobileNetV4's UIB instances)."""
+        if self.attn is not None:
+            return "attention"
+        if self.expand is not None and self.expand.kind == "conv":
+            return "FusedIB"
+        if self.dw_start is not None:
+            return "ExtraDW" if self.dw is not None else "ConvNext"
+        if self.dw is None:
+            return "FFN"
+        return "inverted bottleneck" if self.expand is not None else "depthwise separable"
 
     @property
     def madds(self):
@@ -87,11 +103,42 @@ def _act_fn(r) -> str:
     return ACT_ALIASES.get(r.kind, r.kind)
 
 
+def _attention_groups(recs) -> dict[int, tuple[int, ...]]:
+    """A captured attention (``scaled_dot_product_attention``) with the records of its module
+    (projections, key/value downsampling and their norms) and the batch norm just before it
+    (Mobile MQA's pre-norm): first record's index -> every index of the group."""
+    groups: dict[int, tuple[int, ...]] = {}
+    for a, r in enumerate(recs):
+        if r.type != "attention":
+            continue
+        prefix = r.name.rpartition(".")[0] + "."
+        members = [j for j, x in enumerate(recs) if x.name.startswith(prefix)
+                   and x.type in ("conv", "bn", "attention", "act")]
+        first = members[0]
+        if first > 0 and recs[first - 1].type == "bn" and recs[first - 1].output == recs[first].input:
+            members.insert(0, first - 1)
+        groups[members[0]] = tuple(members)
+    return groups
+
+
+def _attention_unit(name, recs) -> Unit:
+    """One attention block's records as one unit (its MAdds include QKᵀ and AV)."""
+    convs = [r for r in recs if r.type in ("conv", "mqa")]
+    u = Unit("attn", name, cin=recs[0].input[0], cout=recs[-1].output[0],
+             norm=any(r.type == "bn" or (r.layer or {}).get("norm") == "bn" for r in recs),
+             bias=any((r.layer or {}).get("bias") for r in convs))
+    u.madds = sum(r.facts["macs"] + r.facts["attention_macs"] for r in recs)
+    u.params = sum(r.params for r in recs)
+    return u
+
+
 def _units(costing) -> list[Unit]:
-    """Records fused into units: conv + batch norm + activation, SE patterns, adds.
+    """Records fused into units: conv + batch norm + activation, SE patterns, attention, adds.
     Params are counted with biases and batch norm (the ``pytorch`` convention)."""
     recs = costing.in_convention("pytorch").layers
     units: list[Unit] = []
+    groups = _attention_groups(recs)
+    grouped = {j for g in groups.values() for j in g}
     i = 0
 
     def cost(r):
@@ -99,6 +146,19 @@ def _units(costing) -> list[Unit]:
 
     while i < len(recs):
         r = recs[i]
+        if i in groups:
+            members = [recs[j] for j in groups[i]]
+            attn = next(x for x in members if x.type == "attention")
+            units.append(_attention_unit(attn.name.rpartition(".")[0], members))
+            i += 1
+            continue
+        if i in grouped:
+            i += 1
+            continue
+        if r.type == "mqa":
+            units.append(_attention_unit(r.name, [r]))
+            i += 1
+            continue
         if r.type in ("conv", "dw", "fc"):
             L = r.layer
             kind = ("fc" if r.type == "fc" or _on_pooled(r) else "dw" if r.kind == "depthwise"
@@ -171,9 +231,9 @@ def _spatial_mean(r) -> bool:
 
 def _on_pooled(r) -> bool:
     """A 1×1 convolution on a pooled 1×1 map outside an SE: a fully connected layer written
-    as a convolution (timm's MobileNetV3 ``conv_head``)."""
-    return (r.type == "conv" and getattr(r, "captured", None) is not None
-            and tuple(r.input[1:]) == (1, 1) and tuple(r.layer.get("k", ())) == (1, 1))
+    as a convolution (timm's MobileNetV3 ``conv_head``, MobileNetV4's 1280 head)."""
+    return (r.type == "conv" and tuple(r.input[1:]) == (1, 1)
+            and tuple(r.layer.get("k", ())) == (1, 1))
 
 
 def architecture(costing) -> Architecture:
@@ -199,12 +259,35 @@ def architecture(costing) -> Architecture:
             pooled = True
             i += 1
             continue
+        if u.kind == "attn":
+            b = Block(attn=u)
+            i += 1
+            if i < len(units) and units[i].kind == "add":
+                b.residual = True
+                i += 1
+            blocks.append(b)
+            continue
+        start = None
+        if u.kind == "dw" and u.act == "none" and nxt is not None and nxt.kind == "pw":
+            start = u                   # a UIB's first depthwise convolution (no activation)
+            i += 1
+            u, nxt = nxt, (units[i + 1] if i + 1 < len(units) else None)
+        if u.kind in ("conv", "pw") and nxt is not None and nxt.kind == "pw" and \
+                (start is not None or u.kind == "conv" or (u.act != "none" and nxt.act == "none")):
+            # an expansion straight into its projection: ConvNext, FFN, FusedIB (k×k expansion)
+            b = Block(expand=u, project=nxt, dw_start=start)
+            i += 2
+            if i < len(units) and units[i].kind == "add":
+                b.residual = True
+                i += 1
+            blocks.append(b)
+            continue
         if u.kind == "pw" and nxt is not None and nxt.kind == "dw":
-            b = Block(expand=u)
+            b = Block(expand=u, dw_start=start)
             i += 1
             u = units[i]
         elif u.kind == "dw":
-            b = Block()
+            b = Block(dw_start=start)
         else:
             # 1×1 (or other) convolutions after the blocks; anything else (an SE after the last
             # convolution, a lone batch norm or activation) is kept aside

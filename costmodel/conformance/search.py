@@ -11,7 +11,10 @@ searching a small space of counting rules, the same for every cell, simplest fir
 * the width rounding: the source's own (``sources.csv``), TF-slim's or torchvision's;
 * the part counted: the whole model, or the body without pooling and classifier;
 * the convention: the conventions ``sources.csv`` allows the source;
-* the printing: rounded or truncated to the printed digits.
+* the printing: rounded or truncated to the printed digits; for a row no model explains
+  that way, the same with binary prefixes (``G`` = 2³⁰, ``M`` = 2²⁰: the MobileNetV4
+  paper's Table 6), never mixed within a row (a single cell: with binary prefixes only
+  by the source's own model and convention).
 
 A row's MAdds and params are searched together: the model (architecture, classes,
 rounding, part) must be the same for both; only the convention may differ.  The
@@ -35,7 +38,7 @@ import itertools
 from dataclasses import dataclass
 
 from .. import conventions as _conv
-from ..published import UNIT_SCALE, printed_rules, rows, table
+from ..published import BINARY_SCALE, UNIT_SCALE, binary_rules, printed_rules, rows, table
 from ..spec import variant_names
 from .cells import CellResult, format_value, swapped_digits
 from .paper_tables import check_tf_slim_layers, check_v1_tables_2_and_3
@@ -157,12 +160,12 @@ def check_row(row, counter: _Counter) -> list[CellResult]:
              for m, _, _ in cells}
     alpha, res = row.alpha, row.resolution
 
-    def matches(setup, metric, printed, unit):
+    def matches(setup, metric, printed, unit, rules_of=printed_rules):
         out = []
         for name in convs[metric]:
             v = counter.value(setup, alpha, res, name, metric_key[metric])
             if v is not None:
-                rules = printed_rules(v, printed, unit)
+                rules = rules_of(v, printed, unit)
                 if rules:
                     out.append((name, v, rules[0]))
         return out
@@ -170,41 +173,57 @@ def check_row(row, counter: _Counter) -> list[CellResult]:
     def complexity(setup, name, metric):
         return len(setup.describe(base)) + (name != primary[metric_key[metric]])
 
-    # 1. one model for the whole row (only the conventions may differ), simplest first
-    best = None
-    for setup in setups:
-        found = [matches(setup, m, p, u) for m, p, u in cells]
-        if all(found):
-            choice = [min(f, key=lambda t: complexity(setup, t[0], m)) for f, (m, _, _) in zip(found, cells)]
-            score = sum(complexity(setup, name, m) for (name, _, _), (m, _, _) in zip(choice, cells))
-            if best is None or score < best[0]:
-                best = (score, setup, choice)
-            if score == 0:
-                break
+    def whole_row(rules_of):
+        """One model for the whole row (only the conventions may differ), simplest first."""
+        best = None
+        for setup in setups:
+            found = [matches(setup, m, p, u, rules_of) for m, p, u in cells]
+            if all(found):
+                choice = [min(f, key=lambda t: complexity(setup, t[0], m))
+                          for f, (m, _, _) in zip(found, cells)]
+                score = sum(complexity(setup, name, m) for (name, _, _), (m, _, _) in zip(choice, cells))
+                if best is None or score < best[0]:
+                    best = (score, setup, choice)
+                if score == 0:
+                    break
+        return best
+
+    # 1. one model for the whole row; failing that, the same read with binary prefixes
+    binary = False
+    best = whole_row(printed_rules)
+    if best is None and all(u in BINARY_SCALE for _, _, u in cells):
+        best, binary = whole_row(binary_rules), True
     results = []
     if best is not None:
         _, setup, choice = best
         for (metric, printed, unit), (name, v, rule) in zip(cells, choice):
             results.append(_result(row, metric, printed, unit, v, setup, base, name,
-                                   primary[metric_key[metric]], rule))
+                                   primary[metric_key[metric]], rule,
+                                   _binary_text(unit) if binary else []))
         return results
     # 2. cell by cell (a row whose figures no single model explains)
     setups_used = {}
     for metric, printed, unit in cells:
         found = None
-        for setup in setups:
-            f = matches(setup, metric, printed, unit)
-            if f:
-                name, v, rule = min(f, key=lambda t: complexity(setup, t[0], metric))
-                if found is None or complexity(setup, name, metric) < found[0]:
-                    found = (complexity(setup, name, metric), setup, name, v, rule)
-                if found[0] == 0:
-                    break
+        # binary prefixes cell by cell: only the source's own model and convention
+        for rules_of, candidates in ((printed_rules, setups), (binary_rules, [base])):
+            for setup in candidates:
+                f = [t for t in matches(setup, metric, printed, unit, rules_of)
+                     if rules_of is printed_rules or t[0] == primary[metric_key[metric]]]
+                if f:
+                    name, v, rule = min(f, key=lambda t: complexity(setup, t[0], metric))
+                    if found is None or complexity(setup, name, metric) < found[0]:
+                        found = (complexity(setup, name, metric), setup, name, v, rule, rules_of)
+                    if found[0] == 0:
+                        break
+            if found is not None:
+                break
         if found is not None:
-            _, setup, name, v, rule = found
+            _, setup, name, v, rule, rules_of = found
             setups_used[metric] = setup
             results.append(_result(row, metric, printed, unit, v, setup, base, name,
-                                   primary[metric_key[metric]], rule))
+                                   primary[metric_key[metric]], rule,
+                                   _binary_text(unit) if rules_of is binary_rules else []))
             continue
         p_conv = primary[metric_key[metric]]
         v0 = counter.value(base, alpha, res, p_conv, metric_key[metric])
@@ -233,8 +252,13 @@ def check_row(row, counter: _Counter) -> list[CellResult]:
     return results
 
 
-def _result(row, metric, printed, unit, v, setup, base, name, primary_conv, rule) -> CellResult:
-    how = setup.describe(base)
+def _binary_text(unit: str) -> list[str]:
+    return [f"binary prefixes (1{unit} = 2^{BINARY_SCALE[unit].bit_length() - 1})"]
+
+
+def _result(row, metric, printed, unit, v, setup, base, name, primary_conv, rule,
+            printing=()) -> CellResult:
+    how = [*printing, *setup.describe(base)]
     if name != primary_conv:
         how = [f"convention {name}"] + how
     status = "reproduced" if not how else "explained"

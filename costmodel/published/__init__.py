@@ -137,6 +137,18 @@ def printed_rules(exact: int, printed: str, unit: str = "M") -> list[str]:
     return decimal_rules(Decimal(exact) / UNIT_SCALE[unit], printed)
 
 
+#: Binary prefixes (M = 2²⁰, G = 2³⁰): a printing some tables use without saying so.
+BINARY_SCALE = {"M": 2 ** 20, "G": 2 ** 30}
+
+
+def binary_rules(exact: int, printed: str, unit: str = "M") -> list[str]:
+    """Every way ``exact`` shows as ``printed`` read with a binary prefix (``G`` = 2³⁰,
+    ``M`` = 2²⁰): :func:`decimal_rules` of ``exact / 2³⁰``.  None for other units."""
+    if unit not in BINARY_SCALE:
+        return []
+    return decimal_rules(Decimal(exact) / BINARY_SCALE[unit], printed)
+
+
 def decimal_rules(value: Decimal, printed: str) -> list[str]:
     """Every way an exact decimal ``value`` shows as ``printed`` (:data:`RULES`): a count in
     a unit (:func:`printed_rules`) or a share in percent (the V1 paper's Table 2)."""

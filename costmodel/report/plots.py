@@ -286,7 +286,8 @@ def draw_tradeoff(data: dict, paths) -> Labels:
         lo, hi = min(xs_all), max(xs_all)
         ax.set_xlim(lo / 1.25, hi * 1.25)
         ys = [p.top1 for p in points]
-        ax.set_ylim(math.floor(min(ys) - 2.5), math.ceil(max(ys) + 2.0))
+        # headroom above the top point: the legend's corner (params: upper left) stays free
+        ax.set_ylim(math.floor(min(ys) - 2.5), math.ceil(max(ys) + 3.0))
         _log_axis(ax.xaxis, [lo / 1.25, hi * 1.25])
         ax.grid(True, which="major", color="#e6e6e6", lw=0.6, zorder=0)
         ax.set_axisbelow(True)
@@ -313,11 +314,11 @@ def draw_tradeoff(data: dict, paths) -> Labels:
                 ax.scatter(hx, [p.top1 for p in diff], s=30, marker=marker, facecolors="none",
                            edgecolors=color, linewidths=0.9, zorder=3)
                 marker_xy += list(zip(hx, [p.top1 for p in diff]))
-            # the members of a compound-scaled family share one legend entry
-            entry = legends.setdefault(legend, [marker, color, 0, set()])
-            entry[2] += len(pts)
-            entry[3] |= {p.source for p in pts}
-        for legend, (marker, color, n, sources) in legends.items():
+            # architectures with one legend entry (a family's models, one spec each) share it
+            entry = legends.setdefault((legend, marker, color), [0, set()])
+            entry[0] += len(pts)
+            entry[1].update(p.source for p in pts)
+        for (legend, marker, color), (n, sources) in legends.items():
             handles.append(Line2D([], [], ls="", marker=marker, color=color, markersize=6,
                                   label=f"{legend}: {n} model{'s' if n > 1 else ''}, "
                                         f"top-1 from {', '.join(sorted(sources))}"))

@@ -151,3 +151,6 @@ BLOCKS = {
 from .shuffle import BLOCK as _SHUFFLE_UNIT  # noqa: E402  (ShuffleNet's unit, its own module)
 
 BLOCKS["shuffle_unit"] = _SHUFFLE_UNIT
+
+# Block types kept in their own modules add themselves to BLOCKS on import.
+from . import uib_blocks  # noqa: E402,F401  (uib, fused_ib, mobile_mqa: MobileNetV4)
