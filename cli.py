@@ -322,7 +322,9 @@ def crosscheck(model, resolution, alpha, classes, rounding, kwargs, input_shape,
                    "mid, printed; mobilenet_v1: printed).")
 @click.option("--alpha", "-a", type=float, default=1.0, show_default=True,
               help="Width multiplier of the paper model (and of a spec MODEL).")
-@click.option("--resolution", "-r", type=int, default=224, show_default=True)
+@click.option("--resolution", "-r", type=int, default=None,
+              help="Input resolution of both models [default: the paper model's, 224 for the "
+                   "MobileNets, 300 for efficientnet_b3].")
 @click.option("--rounding", type=click.Choice(POLICIES), default="tf", show_default=True,
               help="Width rounding of the paper model at α != 1.")
 @click.option("--allow", default="", help="Known, intended deviations to accept: a comma list of "
@@ -332,22 +334,29 @@ def crosscheck(model, resolution, alpha, classes, rounding, kwargs, input_shape,
               help="key=value,... for a torchvision:NAME or file.py:callable MODEL.")
 @click.option("--status", "statuses", default=None,
               help="Without MODEL: show only cells with these statuses (reproduced, explained, "
-                   "erratum, unexplained).")
+                   "erratum, unexplained, uncounted).")
 @click.option("--latency", "latency_list", is_flag=True,
               help="Without MODEL: list every published latency (the V3 paper's Pixel 1/2/3 ms, "
                    "TF-slim's V2 and V3 tables, the V2 paper's Table 4) with its source, and a "
                    "profile calibrated on a third of the Pixel 1 figures predicting the rest.")
+@click.option("--references", is_flag=True,
+              help="Without MODEL: also count the other networks the MobileNet papers compare "
+                   "against (GoogLeNet, VGG 16, SqueezeNet, AlexNet, Inception V3) through their "
+                   "PyTorch reference implementations (runs PyTorch; the torch extra). Without "
+                   "it their cells are 'uncounted' and say how to count them.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, statuses, latency_list,
-          fmt):
+          references, fmt):
     """Conformance: the published numbers, or MODEL against a paper's architecture.
 
     \b
     Without MODEL: every published MAdds and params figure (papers, TF-slim, torchvision,
     timm) against the engine, each with its status: reproduced (the source's own
-    convention), explained (another named rule reproduces it), erratum (a digit swap), or
-    unexplained (with the nearest candidate and the evidence). The last line counts each
-    status; exit 0 when nothing is unexplained, 1 otherwise.
+    convention), explained (another named rule reproduces it), erratum (a digit swap),
+    unexplained (with the nearest candidate and the evidence), or uncounted (a network with
+    no spec and no reference implementation here, or one counted only with --references:
+    the cell says which). The last line counts each status; exit 0 when nothing is
+    unexplained, 1 otherwise.
 
     \b
     With MODEL --paper ARCH: MODEL (a spec, torchvision:NAME or file.py:callable) block by
@@ -360,6 +369,7 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
       costmodel check
       costmodel check --status unexplained
       costmodel check --latency
+      costmodel check --references --status reproduced,explained,unexplained
       costmodel check torchvision:mobilenet_v3_large --paper mobilenet_v3_large
       costmodel check my_v1.py:MobileNet --paper mobilenet_v1 --allow biases,classes
     """
@@ -373,7 +383,7 @@ def check(model, paper, version, alpha, resolution, rounding, allow, kwargs, sta
         if paper is not None:
             raise UsageError("--paper compares a MODEL: give the model first (costmodel check MODEL --paper ARCH)")
         from costmodel.commands import check_published
-        result = check_published(statuses)
+        result = check_published(statuses, references=references)
         click.echo(result.render(fmt), nl=False)
         return result.exit_status
     if paper is None:

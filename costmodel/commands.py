@@ -196,9 +196,10 @@ class PublishedCheck:
         return 1 if status_counts(self.results)["unexplained"] else 0
 
 
-def check_published(statuses: str | None = None) -> PublishedCheck:
-    """``statuses``: ``--status``'s comma list (an unknown status is a one-line error)."""
+def check_published(statuses: str | None = None, references: bool = False) -> PublishedCheck:
+    """``statuses``: ``--status``'s comma list (an unknown status is a one-line error);
+    ``references``: count the other networks through their PyTorch implementations."""
     from .conformance import check_published as run, parse_statuses
     wanted = parse_statuses(statuses) if statuses else []
-    results, skipped = run()
+    results, skipped = run(references=references)
     return PublishedCheck(results, skipped, wanted)

@@ -74,6 +74,7 @@ class ShapeBuilder:
         self.outputs: dict[str, tuple] = {}      # layer name -> its (cout, hout, wout) entries
         self.block_input = self.INPUT            # channels entry of the current block's input
         self.same_sizes: list[tuple] = []        # (size a, size b, layer): equal at any input
+        self.in_block = False                    # compiling a block's layers
 
     # -- channels
     def _add_ch(self, roles, base, ref, ratio) -> int:
@@ -116,6 +117,16 @@ class ShapeBuilder:
             roles = self.ch[i][0]
             return any(r not in ("fixed", "classes") for r in roles)
         return thinned(a) and thinned(b)
+
+    def block_fraction(self, ratio: float) -> int:
+        """``max(1, int(ratio · C))`` of the enclosing block's input channels ``C``: the SE
+        squeeze of EfficientNet and MnasNet (TF ``max(1, int(input_filters * se_ratio))``)."""
+        if not self.in_block:
+            raise SpecError("block_ratio sizes the squeeze from a block's input: this layer is "
+                            "not in a block (give 'squeeze' instead)", field="block_ratio")
+        ref = self.block_input
+        return self._add_ch(("block_fraction",) * len(POLICIES),
+                            max(1, int(self.ch_base[ref] * ratio)), ref, float(ratio))
 
     def multiple(self, cin: int, m: int) -> int:
         """``m`` × the input channels, exactly (a depthwise channel multiplier)."""
@@ -244,7 +255,8 @@ def compile_spec(spec: Spec) -> Plan:
             B = node.fields
             block = {"type": node.type, "name": node.name, **B}
             start = (cin, hin, win)
-            b.block_input = cin
+            b.block_input = cin                         # what a layer's `block_ratio` is of
+            b.in_block = True
             expand = _blocks.BLOCKS[node.type]["expand"]
             try:
                 entries = expand(B, node.name, node.repeat_index, b.ch_base[cin])
@@ -266,6 +278,7 @@ def compile_spec(spec: Spec) -> Plan:
                                         file=spec.where, layer=entry["name"], field="s")
                     if start[0] != cin:                 # equal at α = 1; checked at every α
                         layers[-1].when = (start[0], cin, True)
+            b.in_block = False
             # TF-slim and torchvision add the residual when the stride is 1 and the *scaled*
             # input and output widths are equal: decided again at every α.
             if _blocks.BLOCKS[node.type].get("residual", True) and B.get("residual", True) \
@@ -396,6 +409,7 @@ def plan_for(arch) -> Plan:
 def channel_values(plan: Plan, alpha: float, classes: int, policy: str) -> np.ndarray:
     """Every channel-table entry at width α under a rounding policy (see ``scaling.py``)."""
     rnd = ROUNDING_SCALAR[plan.spec.rounding[policy]]
+    alpha = alpha * plan.spec.width_scale          # a compound-scaled member's width
     vals: list[int] = []
     append = vals.append
     for channels, base, ref, ratio in plan.steps[policy]:

@@ -195,11 +195,16 @@ ACT_ROW = {**{a: FACT_ROW[a] for a in ACTIVATIONS}, "gelu": FACT_ROW["act_other"
 #: Row of each activation's module-called part; "none" (and a function call) -> scratch.
 ACT_MODULE_ROW = {**{a: FACT_ROW[f"{a}_module"] for a in ACTIVATIONS}, "gelu": len(FACTS),
                   "none": len(FACTS)}
+# Swish (SiLU, x·sigmoid(x): EfficientNet) is counted where a captured model's nn.SiLU is,
+# with the other activations (no counter's convention counts it; no module row).
+ACT_ROW["swish"] = FACT_ROW["act_other"]
+ACT_MODULE_ROW["swish"] = len(FACTS)
 ACT_ALIASES = {
     "relu": "relu", "re": "relu", "relu6": "relu6", "hswish": "hswish", "hs": "hswish",
     "h-swish": "hswish", "hardswish": "hswish", "hsigmoid": "hsigmoid",
     "h-sigmoid": "hsigmoid", "hardsigmoid": "hsigmoid", "sigmoid": "sigmoid", "gelu": "gelu",
     "none": "none", "linear": "none", "identity": "none",
+    "swish": "swish", "silu": "swish",
 }
 NORMS = ("bn", "none")
 
@@ -264,7 +269,8 @@ def activation(v, field):
     if v is False or v is None:
         return "none"
     if not isinstance(v, str) or v.lower() not in ACT_ALIASES:
-        _fail(field, f"unknown activation {v!r}: use one of relu, relu6, hswish, hsigmoid, sigmoid, gelu, none")
+        _fail(field, f"unknown activation {v!r}: use one of relu, relu6, hswish, hsigmoid, sigmoid, "
+                     f"gelu, swish, none")
     return ACT_ALIASES[v.lower()]
 
 
@@ -753,6 +759,8 @@ class SqueezeExcite(Kind):
               "act": Field("relu", activation, "inner activation"),
               "gate": Field("hsigmoid", activation, "gating function"),
               "squeeze": Field(None, positive_int, "squeeze width S at α = 1 (default C/4)"),
+              "block_ratio": Field(None, ratio, "S = max(1, int(ratio × the enclosing block's "
+                                                "input channels)) (EfficientNet, MnasNet: 0.25)"),
               "pool": Field("module", call, "how it pools: an nn.AdaptiveAvgPool2d module (as "
                                             "torchvision's SqueezeExcitation) or a function"),
               "width": Field({p: "squeeze" for p in POLICIES}, width, "how α scales S")}
@@ -764,7 +772,12 @@ class SqueezeExcite(Kind):
         return super().static_value(L, name)
 
     def shape(self, L, b, cin, hin, win):
-        if L["squeeze"] is None:        # S = make_divisible(C/4, 8), however α rounds C
+        if L["block_ratio"] is not None:
+            if L["squeeze"] is not None:
+                raise SpecError("give either 'squeeze' or 'block_ratio', not both",
+                                field="block_ratio")
+            cmid = b.block_fraction(L["block_ratio"])
+        elif L["squeeze"] is None:      # S = make_divisible(C/4, 8), however α rounds C
             cmid = b.channel(0, {p: "squeeze" for p in POLICIES}, cin)
         else:
             cmid = b.channel(L["squeeze"], L["width"], cin)

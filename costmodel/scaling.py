@@ -198,9 +198,23 @@ class Difference(WidthRole):
         return input - ratio
 
 
-#: Every width role by name; a spec names all but ``squeeze_given``, ``sum`` and ``diff``.
+class BlockFraction(WidthRole):
+    """``max(1, int(c_in(α)·ratio))`` of the enclosing *block's* input: the SE squeeze of
+    EfficientNet and MnasNet (TF ``max(1, int(input_filters * se_ratio))``, torchvision
+    ``max(1, input_channels // 4)``), at α = 1 too.  (The engine's, for an SE's
+    ``block_ratio``.)"""
+    name = "block_fraction"
+    follows_input = True
+
+    def channels(self, base, alpha, rounding, input=0, ratio=0.0, classes=0, policy="tf"):
+        return max(1, int(input * ratio))
+
+
+#: Every width role by name; a spec names all but ``squeeze_given``, ``sum``, ``diff`` and
+#: ``block_fraction``.
 WIDTH_ROLES = {r.name: r for r in (Scaled(), Fixed(), Grow(), InputRatio(), InputRound(),
-                                   Squeeze(), SqueezeGiven(), Classes(), Sum(), Difference())}
+                                   Squeeze(), SqueezeGiven(), Classes(), Sum(), Difference(),
+                                   BlockFraction())}
 ROLES = ("scaled", "fixed", "grow", "input_ratio", "input_round", "squeeze", "classes")
 
 

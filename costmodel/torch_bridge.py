@@ -216,12 +216,14 @@ def _modules():
     nn, F = torch.nn, torch.nn.functional
 
     act_modules = {"relu": nn.ReLU, "relu6": nn.ReLU6, "hswish": nn.Hardswish,
-                   "hsigmoid": nn.Hardsigmoid, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+                   "hsigmoid": nn.Hardsigmoid, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
+                   "swish": nn.SiLU}
     # Looked up when called, as a model's own forward would: counters that patch
     # torch.nn.functional (ptflops, DeepSpeed) see these calls.
     act_functions = {"relu": lambda x: F.relu(x), "relu6": lambda x: F.relu6(x),
                      "hswish": lambda x: F.hardswish(x), "hsigmoid": lambda x: F.hardsigmoid(x),
-                     "sigmoid": lambda x: torch.sigmoid(x), "gelu": lambda x: F.gelu(x)}
+                     "sigmoid": lambda x: torch.sigmoid(x), "gelu": lambda x: F.gelu(x),
+                     "swish": lambda x: F.silu(x)}
 
     class FC(nn.Module):
         """A fully connected layer over the flattened input, then its activation."""

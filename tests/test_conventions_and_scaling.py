@@ -118,7 +118,8 @@ def test_each_width_role_is_one_object():
                for name, r in WIDTH_ROLES.items() if name != "squeeze_given"}
     assert at_half == {"scaled": 48, "fixed": 96, "grow": 96, "input_ratio": 240,
                        "input_round": 240, "squeeze": 240, "classes": 10,
-                       "sum": 40 + 6, "diff": 40 - 6}     # a concat's; c − a block's input
+                       "sum": 40 + 6, "diff": 40 - 6,     # a concat's; c − a block's input
+                       "block_fraction": 40 * 6}          # max(1, int(block input · ratio))
     assert WIDTH_ROLES["grow"].channels(96, 1.4, md) == md(96 * 1.4) == 136
     # which counts thin with α (the closed form's exponent)
     assert [WIDTH_ROLES[r].thinned(0.5, False) for r in ROLES] == [True, False, False, False, False,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..errors import UsageError
 from ..published import UNIT_SCALE
 
-STATUSES = ("reproduced", "explained", "erratum", "unexplained")
+STATUSES = ("reproduced", "explained", "erratum", "unexplained", "uncounted")
 
 
 @dataclass

@@ -55,7 +55,8 @@ def paper_versions(arch: str) -> list[str]:
     return out
 
 
-def check_model(model, paper: str, *, alpha: float = 1.0, resolution: int = 224, version: str = "latest",
+def check_model(model, paper: str, *, alpha: float = 1.0, resolution: int | None = None,
+                version: str = "latest",
                 allow: tuple[str, ...] = (), rounding: str = "tf", kwargs: dict | None = None,
                 classes: int = 1000) -> ModelCheck:
     """Compare ``model`` (a spec or a PyTorch model) block by block with a paper's architecture."""
@@ -70,6 +71,9 @@ def check_model(model, paper: str, *, alpha: float = 1.0, resolution: int = 224,
     bad = [a for a in allow if a not in DEVIATION_KINDS]
     if bad:
         raise UsageError(f"unknown deviation kind {bad[0]!r} for --allow: use {', '.join(DEVIATION_KINDS)}")
+    if resolution is None:              # the paper model's own (EfficientNet-B3: 300)
+        from ..spec import load
+        resolution = load(paper).input[1]
     if is_pytorch(model):
         m = count(model, resolution=resolution, kwargs=kwargs)
         name = m.name

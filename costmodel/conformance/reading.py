@@ -91,6 +91,18 @@ class Architecture:
         return units + self.last + self.head
 
 
+#: A captured model's activations: the spec's own (``act``) and the others (``act_other``:
+#: SiLU, GELU, ...), read by their spec names where they have one (SiLU is ``swish``).
+ACTS = ("act", "act_other")
+
+
+def _act_fn(r) -> str:
+    if r.type == "act":
+        return r.layer["fn"]
+    from ..layers import ACT_ALIASES
+    return ACT_ALIASES.get(r.kind, r.kind)
+
+
 def _attention_groups(recs) -> dict[int, tuple[int, ...]]:
     """A captured attention (``scaled_dot_product_attention``) with the records of its module
     (projections, key/value downsampling and their norms) and the batch norm just before it
@@ -159,10 +171,8 @@ def _units(costing) -> list[Unit]:
                 u.norm = True
                 u.params += recs[j].params
                 j += 1
-            if u.act == "none" and j < len(recs) and recs[j].type in ("act", "act_other") \
-                    and recs[j].input == r.output:
-                # a captured GELU, SiLU, ... is an 'act_other' record named by its kind
-                u.act = recs[j].layer.get("fn") or recs[j].kind
+            if u.act == "none" and j < len(recs) and recs[j].type in ACTS and recs[j].input == r.output:
+                u.act = _act_fn(recs[j])
                 j += 1
             units.append(u)
             i = j
@@ -179,17 +189,17 @@ def _units(costing) -> list[Unit]:
                     and r.input[1] * r.input[2] > 1):
                 j = i + 1
                 parts = []
-                while j < len(recs) and recs[j].type in ("conv", "act", "bn") and \
+                while j < len(recs) and recs[j].type in ("conv", "bn", *ACTS) and \
                         tuple(recs[j].input[1:]) == (1, 1):
                     parts.append(recs[j])
                     j += 1
                 if j < len(recs) and recs[j].type == "mul" and recs[j].output == r.input:
                     convs = [x for x in parts if x.type == "conv"]
-                    gates = [x for x in parts if x.type == "act"]
+                    gates = [x for x in parts if x.type in ACTS]
                     norms = [x for x in parts if x.type == "bn"]    # public V3 code's SE
                     u = Unit("se", r.name.rpartition(".")[0] or r.name, cin=r.input[0],
                              cout=convs[0].output[0] if convs else 0,
-                             act=gates[-1].layer["fn"] if gates else "none",
+                             act=_act_fn(gates[-1]) if gates else "none",
                              bias=all(x.layer.get("bias") for x in convs), norm=bool(norms),
                              bias_params=sum(x.output[0] for x in convs),
                              norm_params=sum(x.params for x in norms))
@@ -201,9 +211,10 @@ def _units(costing) -> list[Unit]:
             units.append(Unit("pool", r.name, cin=r.input[0], cout=r.output[0]))
         elif r.type == "add":
             units.append(Unit("add", r.name))
-        elif r.type in ("bn", "act"):
-            units.append(Unit(r.type, r.name, cin=r.input[0], cout=r.output[0],
-                              act=r.layer.get("fn", "none"), params=r.params))
+        elif r.type in ("bn", *ACTS):
+            units.append(Unit(r.type if r.type == "bn" else "act", r.name, cin=r.input[0],
+                              cout=r.output[0], act=_act_fn(r) if r.type != "bn" else "none",
+                              params=r.params))
         elif r.type in ("dropout", "flatten", "mul"):
             pass
         i += 1

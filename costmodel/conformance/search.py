@@ -24,7 +24,12 @@ status of a cell is
 * ``explained``: another combination does (the rule is printed);
 * ``erratum``: nothing does, but the printed figure with two adjacent digits swapped
   is reproduced (V1 Table 2's 1.19% for 1.91%);
-* ``unexplained``: nothing does; the nearest candidate is printed.
+* ``unexplained``: nothing does; the nearest candidate is printed;
+* ``uncounted``: the row's network has no spec and no reference implementation here
+  (or counting it needs PyTorch, not installed): the cell says why.
+
+Rows of other networks whose ``arch`` is a PyTorch model reference are counted through
+it (:mod:`.references`).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from ..spec import variant_names
 from .cells import CellResult, format_value, swapped_digits
 from .paper_tables import check_tf_slim_layers, check_v1_tables_2_and_3
 from .policy import source_policy, version_variant
+from .references import check_reference_row, is_reference, uncounted
 
 PARTS = ("whole model", "body only")
 
@@ -273,8 +279,11 @@ def _evidence(results: list[CellResult]):
                 r.note = (r.note + "; " if r.note else "") + n["note"]
 
 
-def check_published(sources: list[str] | None = None) -> tuple[list[CellResult], int]:
-    """Every published cost cell against the engine.  Returns (results, rows not checked)."""
+def check_published(sources: list[str] | None = None, *,
+                    references: bool = False) -> tuple[list[CellResult], int]:
+    """Every published cost cell against the engine.  Returns (results, rows not checked).
+    ``references``: count the rows of other networks through their PyTorch reference
+    implementations (:mod:`.references`; imports torch); otherwise they are ``uncounted``."""
     counter = _Counter()
     results: list[CellResult] = []
     skipped = 0
@@ -283,8 +292,13 @@ def check_published(sources: list[str] | None = None) -> tuple[list[CellResult],
     for row in rows():
         if sources and row.source not in sources:
             continue
-        if not row.arch:
-            skipped += 1
+        if not row.arch:                 # no spec, no reference implementation: said why
+            results += uncounted(row, row.note or "no spec and no reference implementation")
+            continue
+        if is_reference(row.arch):
+            results += (check_reference_row(row) if references else
+                        uncounted(row, f"counted through {row.arch} by `costmodel check "
+                                       f"--references` (runs PyTorch)"))
             continue
         results += check_row(row, counter)
     if not sources or "TF-slim-v1-code" in sources:

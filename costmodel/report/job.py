@@ -51,11 +51,12 @@ def conformance_section() -> list[str]:
 # --------------------------------------------------------------------------- summary
 
 def summary_configurations(arch: str) -> list[tuple[float, int]]:
-    """A built-in's paper configurations: α = 1 at 224, every configuration with a published
-    top-1 and every published MAdds figure (papers, TF-slim, torchvision); α, then
-    resolution, descending."""
+    """A built-in's paper configurations: α = 1 at its own resolution (224; EfficientNet-B3:
+    300), every configuration with a published top-1 and every published MAdds figure
+    (papers, TF-slim, torchvision); α, then resolution, descending."""
     from ..accuracy import accuracies, published_cells
-    configs = {(1.0, 224)}
+    from ..spec import load
+    configs = {(1.0, load(arch).input[1])}
     configs |= {(a, r) for (name, a, r) in accuracies() if name == arch}
     configs |= set(published_cells(arch))
     return sorted(configs, key=lambda k: (-k[0], -k[1]))

@@ -16,6 +16,15 @@ layers the reference implementations build:
     a residual add when ``s = 1`` and ``in = out``.  ``nl`` is the
     non-linearity (``RE`` = ReLU, ``HS`` = h-swish).
 
+``mbconv`` (EfficientNet Table 1, MnasNet Figure 7: columns ``t, k, s, c, n, se``)
+    ``n`` mobile inverted bottlenecks (MBConv), the first with stride ``s``: a
+    1×1 expansion to ``t·in`` channels (left out when ``t = 1``), a ``k×k``
+    depthwise convolution, squeeze-and-excitation when ``se > 0`` with a
+    squeeze of ``max(1, int(se · in))`` channels (``in``: the block's input,
+    as TF's ``input_filters * se_ratio`` and torchvision's ``input_channels // 4``),
+    a linear 1×1 projection to ``c``, and a residual add when the stride is 1
+    and ``in = c``.  ``act`` is the activation (EfficientNet: swish).
+
 ``shuffle_unit`` (ShuffleNet, Table 1 stage rows ``c, n, s`` with groups ``g``)
     in its own module, ``shuffle.py``.
 
@@ -43,7 +52,8 @@ COMMON = {
 
 
 def bottleneck(B: dict, name: str, repeat_index: int, cin: int) -> list[dict]:
-    """One MobileNetV2 inverted residual block (one of the row's ``n``); ``cin`` = input channels at α = 1."""
+    """One MobileNetV2 inverted residual block (one of the row's ``n``); ``cin`` = input
+    channels at α = 1.  With an ``se`` ratio above 0 (``mbconv``), SE after the depthwise."""
     stride = B["s"] if repeat_index == 0 else (1, 1)
     layers = []
     if B["t"] != 1:
@@ -51,6 +61,9 @@ def bottleneck(B: dict, name: str, repeat_index: int, cin: int) -> list[dict]:
                        "norm": B["norm"], "act": B["act"], "width": B["expansion_width"]})
     layers.append({"type": "dw", "name": f"{name}.dw", "k": list(B["k"]), "s": list(stride),
                    "norm": B["norm"], "act": B["act"]})
+    if B.get("se", 0) > 0:
+        layers.append({"type": "se", "name": f"{name}.se", "block_ratio": B["se"],
+                       "act": B["se_act"] or B["act"], "gate": B["se_gate"]})
     layers.append({"type": "conv", "name": f"{name}.project", "k": 1, "out": B["c"],
                    "norm": B["norm"], "act": "none", "width": B["width"]})
     return layers
@@ -71,6 +84,12 @@ def bneck(B: dict, name: str, repeat_index: int, cin: int) -> list[dict]:
     layers.append({"type": "conv", "name": f"{name}.project", "k": 1, "out": B["out"],
                    "norm": B["norm"], "act": "none", "width": B["width"]})
     return layers
+
+
+def _se_ratio(v, field):
+    if v is False or v == 0:
+        return 0.0
+    return ratio(v, field)
 
 
 BLOCKS = {
@@ -105,6 +124,27 @@ BLOCKS = {
         "required": ("exp", "out"),
         "repeat": None,
         "expand": bneck,
+    },
+    "mbconv": {
+        "doc": "MBConv row (EfficientNet, MnasNet): t, k, s, c, n, se",
+        "fields": {**COMMON,
+                   "t": Field(None, ratio, "expansion factor t (MBConv1, MBConv6)"),
+                   "c": Field(None, positive_int, "output channels c"),
+                   "n": Field(1, positive_int, "how many blocks (scaled by the spec's depth)"),
+                   "deepen": Field(True, boolean, "false: n is not scaled by the spec's depth "
+                                                  "(EfficientNet-Lite's first and last stages)"),
+                   "s": Field(1, pair(positive_int), "stride of the first block"),
+                   "k": Field(3, pair(positive_int), "depthwise kernel"),
+                   "se": Field(0, _se_ratio, "squeeze-and-excitation ratio of the block's "
+                                             "input channels (0: none)"),
+                   "act": Field("relu", activation, "activation after expansion and depthwise"),
+                   "se_act": Field(None, activation, "SE inner activation (default: act)"),
+                   "se_gate": Field("sigmoid", activation, "SE gate"),
+                   "expansion_width": Field({p: "input_ratio" for p in POLICIES}, width,
+                                            "how α sizes the expansion (make_divisible(t·in, 8))")},
+        "required": ("t", "c"),
+        "repeat": "n",
+        "expand": bottleneck,
     },
 }
 

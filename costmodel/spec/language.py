@@ -11,6 +11,7 @@ A spec is a table with these keys (only ``layers`` is required)::
     classes = 1000                        # width of `out = "classes"`
     input   = { channels = 3, resolution = 224 }
     width   = { tf = "make_divisible", torchvision = "make_divisible" }
+    depth   = 1.0                         # depth coefficient: each repeat count n -> ceil(depth·n)
     defaults = { act = "relu6" }          # fields every layer type that has them gets
     [defaults.bneck]                      # fields for one type only
     se_gate = "hsigmoid"
@@ -29,7 +30,22 @@ A spec is a table with these keys (only ``layers`` is required)::
 Each entry of ``layers`` is a layer (``type`` is a layer kind from
 ``costmodel.layers``), a block (``bottleneck``, ``bneck``: see ``blocks.py``),
 a table (``columns`` + ``rows`` give one entry per row, the entry's other keys
-shared by all rows), a ``repeat`` group or a ``residual`` group.  Names default
+shared by all rows), a ``repeat`` group or a ``residual`` group.
+
+Depth: ``depth = d`` makes every repeat count (a block row's ``n``, a
+``repeat`` group's ``repeat``) ``ceil(d·n)``, as compound scaling does
+(EfficientNet; torchvision's ``adjust_depth``), for any family.  A family
+scaled in width, depth and resolution at once lists its members in one file
+(see :data:`MEMBER_FIELDS`)::
+
+    [models.efficientnet_b3]
+    title = "EfficientNet-B3"
+    width = 1.2          # multiplies α: the member at α = 1 is the base at α = 1.2
+    depth = 1.4
+    resolution = 300
+    chart = { label = "B3 " }
+
+Each member is a built-in of its own name (``costmodel table efficientnet_b3``).  Names default
 to the type and a running number (``conv0``, ``bneck3``); a block's layers are
 named ``<block>.expand``, ``<block>.dw``, ``<block>.se``, ``<block>.project``
 and ``<block>.add``.
@@ -41,6 +57,7 @@ layer and the field.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from collections import Counter
@@ -63,7 +80,9 @@ else:  # pragma: no cover
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 TOP_LEVEL = ("name", "base", "changes", "title", "source", "notes", "family", "chart", "paper",
-             "variant", "classes", "input", "width", "defaults", "layers")
+             "variant", "classes", "input", "width", "defaults", "layers", "depth", "models")
+#: What a member of a compound-scaled family (``[models.NAME]``) may set.
+MEMBER_FIELDS = ("title", "width", "depth", "resolution", "chart", "notes")
 VARIANT_DIR = BUILTIN_DIR / "variants"
 NAME = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(@[0-9]+)?$")
 
@@ -100,6 +119,11 @@ class Spec:
     rounding: dict = field(default_factory=lambda: {p: "make_divisible" for p in POLICIES})
     file: str | None = None
     data: dict = field(default_factory=dict)
+    #: compound scaling: repeat counts were multiplied by ``depth`` (ceil); α is multiplied
+    #: by ``width_scale`` when the spec is evaluated; ``member_of``: the defining built-in
+    depth: float = 1.0
+    width_scale: float = 1.0
+    member_of: str = ""
 
     @property
     def where(self) -> str:
@@ -107,8 +131,23 @@ class Spec:
 
 
 def builtin_names() -> list[str]:
-    """The built-in architectures, by name."""
-    return sorted(p.stem for p in BUILTIN_DIR.glob("*.toml"))
+    """The built-in architectures, by name (with the members of compound-scaled families)."""
+    return sorted([p.stem for p in BUILTIN_DIR.glob("*.toml")] + list(_members()))
+
+
+_MEMBERS: dict[str, str] = {}
+
+
+def _members() -> dict[str, str]:
+    """Member name -> the built-in file defining it (``[models.NAME]`` tables)."""
+    if not _MEMBERS:
+        for p in sorted(BUILTIN_DIR.glob("*.toml")):
+            text = p.read_text(encoding="utf-8")
+            if "[models." in text or "models =" in text:
+                for m in tomllib.loads(text).get("models", {}):
+                    _MEMBERS[m] = p.stem
+        _MEMBERS.setdefault("", "")          # scanned (no members is a valid answer)
+    return {k: v for k, v in _MEMBERS.items() if k}
 
 
 def variant_names(arch: str | None = None) -> list[str]:
@@ -172,6 +211,12 @@ def load(source: Any) -> Spec:
         s = str(source)
         if isinstance(source, str) and (s in builtin_names() or s in variant_names()):
             if s not in _BUILTIN_CACHE:
+                base = _members().get(s)
+                if base:
+                    _BUILTIN_CACHE[s] = parse(read_file(BUILTIN_DIR / f"{base}.toml"),
+                                              file=f"{s}.toml", default_name=base, member=s,
+                                              folder=BUILTIN_DIR)
+                    return _BUILTIN_CACHE[s]
                 path = (VARIANT_DIR if "@" in s else BUILTIN_DIR) / f"{s}.toml"
                 _BUILTIN_CACHE[s] = parse(read_file(path), file=f"{s}.toml", default_name=s,
                                           folder=path.parent)
@@ -194,17 +239,59 @@ def _require(cond, msg, **where):
 
 
 def parse(data: dict, *, file: str | None = None, default_name: str = "spec",
-          folder: Path | None = None) -> Spec:
+          folder: Path | None = None, member: str | None = None) -> Spec:
     """Check a spec's data and flatten its layers into nodes.  A spec with a ``base`` is its
-    base plus its ``changes`` (``inherit.py``; a base file is read relative to ``folder``)."""
+    base plus its ``changes`` (``inherit.py``; a base file is read relative to ``folder``);
+    ``member``: one of its ``[models.NAME]``, the spec scaled as that table says."""
     try:
-        return _parse(with_base(data, folder), file, default_name)
+        data = with_base(data, folder)
+        scale = {}
+        if member is not None:
+            data, scale = _member_data(data, member)
+        return _parse(data, file, default_name, **scale)
     except SpecError as e:
         name = data.get("name") if isinstance(data.get("name"), str) and data.get("name") else None
         raise e.located(file=file or (f"spec {name!r}" if name else "the spec")) from None
 
 
-def _parse(data, file, default_name) -> Spec:
+def _number(v, field, low=0.0) -> float:
+    _require(not isinstance(v, bool) and isinstance(v, (int, float)) and v > low
+             and v != float("inf"), f"must be a number > {low:g}, got {v!r}", field=field)
+    return float(v)
+
+
+def _member_data(data: dict, member: str) -> dict:
+    """The spec data of one member of a compound-scaled family: the defining spec with the
+    member's name, title, depth, width and resolution (``[models.NAME]``)."""
+    models = data.get("models", {})
+    _require(isinstance(models, dict) and member in models, "no such member", field="models")
+    m = models[member]
+    where = f"models.{member}"
+    _require(isinstance(m, dict), "must be a table", field=where)
+    for key in m:
+        _require(key in MEMBER_FIELDS, f"unknown field (known: {', '.join(MEMBER_FIELDS)})",
+                 field=f"{where}.{key}")
+    out = {k: v for k, v in data.items() if k != "models"}
+    out["name"] = member
+    if "title" in m:
+        out["title"] = m["title"]
+    if "notes" in m:
+        out["notes"] = (data.get("notes", "") + "\n" + m["notes"]).strip()
+    out["depth"] = _number(m.get("depth", 1.0), f"{where}.depth") * _number(
+        data.get("depth", 1.0), "depth")
+    scale = {"member_of": data.get("name", ""),
+             "width_scale": _number(m.get("width", 1.0), f"{where}.width")}
+    if "resolution" in m:
+        out["input"] = {**data.get("input", {}), "resolution": m["resolution"]}
+    if "chart" in m:
+        _require(isinstance(m["chart"], dict), "must be a table", field=f"{where}.chart")
+        out["chart"] = {**data.get("chart", {}), **m["chart"]}
+    if isinstance(out.get("family"), dict):           # the defining spec defines the family
+        out["family"] = out["family"].get("name", "")
+    return out, scale
+
+
+def _parse(data, file, default_name, member_of: str = "", width_scale: float = 1.0) -> Spec:
     for key in data:
         _require(key in TOP_LEVEL, f"unknown top-level field (known: {', '.join(TOP_LEVEL)})",
                  field=key)
@@ -247,6 +334,12 @@ def _parse(data, file, default_name) -> Spec:
     variant = data.get("variant", {})
     _require(isinstance(variant, dict), "must be a table", field="variant")
 
+    depth = _number(data.get("depth", 1.0), "depth")
+    models = data.get("models", {})
+    _require(isinstance(models, dict) and all(isinstance(k, str) and NAME.match(k)
+                                              for k in models),
+             "must be a table of member names", field="models")
+
     defaults = data.get("defaults", {})
     _require(isinstance(defaults, dict), "must be a table", field="defaults")
     every_field = set().union(*(k.fields for k in KINDS.values()),
@@ -261,21 +354,23 @@ def _parse(data, file, default_name) -> Spec:
             for sub in value:
                 _require(sub in fields, f"unknown field for a '{key}'", field=f"defaults.{key}.{sub}")
 
-    walker = _Walker(defaults)
+    walker = _Walker(defaults, depth)
     layers = data["layers"]
     _require(isinstance(layers, list) and layers, "must be a non-empty list of layers", field="layers")
     walker.walk(layers, "")
     return Spec(name=name, nodes=walker.nodes, title=data.get("title", ""),
                 source=data.get("source", ""), notes=data.get("notes", ""),
                 family=family, family_table=family_table, chart=chart, paper=paper, variant=variant, classes=classes,
-                input=(channels, h, w), rounding=rounding, file=file, data=data)
+                input=(channels, h, w), rounding=rounding, file=file, data=data,
+                depth=depth, width_scale=width_scale, member_of=member_of)
 
 
 class _Walker:
     """Flattens tables, repeat groups, residual groups and blocks into nodes."""
 
-    def __init__(self, defaults: dict):
+    def __init__(self, defaults: dict, depth: float = 1.0):
         self.defaults = defaults
+        self.depth = depth
         self.counters: Counter = Counter()
         self.nodes: list[Node] = []
         self.names: set[str] = set()
@@ -322,6 +417,13 @@ class _Walker:
             else:
                 self._single(entry, prefix, where)
 
+    def _deepen(self, n: int) -> int:
+        """A repeat count under the depth coefficient: ``ceil(depth·n)`` (torchvision's
+        ``adjust_depth``; timm's ``depth_trunc='ceil'``)."""
+        if self.depth == 1.0:
+            return n
+        return int(math.ceil(n * self.depth))
+
     def _repeat(self, entry, prefix, where, depth):
         for key in entry:
             _require(key in ("repeat", "layers"), "a repeat group has only 'repeat' and 'layers'",
@@ -331,6 +433,7 @@ class _Walker:
             positive_int(n, "repeat")
         except SpecError as e:
             raise e.located(layer=where) from None
+        n = self._deepen(n)
         _require(n <= MAX_LAYERS, f"{n:,} repeats: a spec expands to {MAX_LAYERS:,} layers at "
                  f"most (the limit)", layer=where, field="repeat")
         sub = entry.get("layers")
@@ -394,6 +497,8 @@ class _Walker:
                 n = fields[repeat_key].parse(entry[repeat_key], repeat_key)
             except SpecError as e:
                 raise e.located(layer=str(given_name or where)) from None
+            if entry.get("deepen", defaults.get("deepen", True)) is not False:
+                n = self._deepen(n)
             _require(n <= MAX_LAYERS, f"{n:,} blocks: a spec expands to {MAX_LAYERS:,} layers at "
                      f"most (the limit)", layer=str(given_name or where), field=repeat_key)
         for r in range(n):
