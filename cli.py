@@ -532,11 +532,12 @@ def plot():
 @click.option("--data", type=click.Path(dir_okay=False), default=None, callback=writable,
               help="Also write the plotted points as CSV to this file.")
 def plot_tradeoff(metric, measurements, families, out, data):
-    """Published ImageNet top-1 against exact MAdds (or params) of every MobileNet.
+    """Published ImageNet top-1 against exact MAdds (or params) of every family.
 
-    V1's 16 and V2's 22 α × resolution checkpoints (TF-slim's accuracies), V3's
-    variants (the V3 paper's Table 9) and the minimalistic V3 models (TF-slim), one
-    color per family and one marker per architecture. The x position is the engine's
+    Every built-in whose family data names a published top-1: MobileNet V1's 16 and
+    V2's 22 α × resolution checkpoints (TF-slim's accuracies), V3's variants (the V3
+    paper's Table 9), MobileNetV4, MnasNet and EfficientNet, one color per family and
+    one marker per architecture. The x position is the engine's
     exact count (paper convention, TF rounding, the published model's classes); where
     the published figure differs at its printed precision it is drawn hollow beside it.
     The dashed line is the Pareto front; points are labelled α/resolution.

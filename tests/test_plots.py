@@ -127,7 +127,7 @@ def test_tradeoff_labels_placed_without_overlap(tmp_path, families):
             for b in boxes[i + 1:]:
                 assert not plots._overlaps(a, b), (a, b)
         w, h = png_size(tmp_path / f"t_{metric}.png")
-        assert (w, h) == (1200, 780)            # 10 × 6.5 in at 120 dpi
+        assert (w, h) == (1680, 780)            # 14 × 6.5 in at 120 dpi (legend outside)
 
 
 def test_plot_tradeoff_command(run, tmp_path):

@@ -278,7 +278,7 @@ def draw_tradeoff(data: dict, paths) -> Labels:
     name, xlabel, key, pub_key, ok_key = METRICS[metric]
     points = data["points"]
     with mpl.rc_context(RC):
-        fig = _figure(10, 6.5)
+        fig = _figure(14, 6.5)
         ax = fig.add_subplot()
         ax.set_xscale("log")
         xs_all = [getattr(p, key) / 1e6 for p in points] + \
@@ -286,7 +286,7 @@ def draw_tradeoff(data: dict, paths) -> Labels:
         lo, hi = min(xs_all), max(xs_all)
         ax.set_xlim(lo / 1.25, hi * 1.25)
         ys = [p.top1 for p in points]
-        # headroom above the top point: the legend's corner (params: upper left) stays free
+        # headroom above the top point for its label
         ax.set_ylim(math.floor(min(ys) - 2.5), math.ceil(max(ys) + 3.0))
         _log_axis(ax.xaxis, [lo / 1.25, hi * 1.25])
         ax.grid(True, which="major", color="#e6e6e6", lw=0.6, zorder=0)
@@ -336,14 +336,15 @@ def draw_tradeoff(data: dict, paths) -> Labels:
                                         f"(same top-1; joined to its exact point)"))
         ax.set_xlabel(xlabel)
         ax.set_ylabel("ImageNet top-1 accuracy (%), as published")
-        ax.set_title(f"Accuracy vs {name}: {families_text(sorted({p.family for p in points}))} "
-                     f"(exact {name}, published top-1)", fontweight="bold")
-        # the empty corners: MAdds rise with accuracy steeply (lower right is free), params
-        # less so (upper left is free)
-        leg_loc, cap_xy = (("lower right", (0.01, 0.985, "left", "top")) if metric == "madds"
-                           else ("upper left", (0.99, 0.015, "right", "bottom")))
-        legend = ax.legend(handles=handles, loc=leg_loc, frameon=True, framealpha=0.92,
-                           fontsize=7.5, borderaxespad=0.6)
+        # the families on a line of their own: the list grows with every family file
+        ax.set_title(f"Accuracy vs {name} (exact {name}, published top-1)\n"
+                     f"{families_text(sorted({p.family for p in points}))}", fontweight="bold")
+        # the caption in the empty corner: MAdds rise with accuracy steeply (upper left is
+        # free), params less so (lower right is free)
+        cap_xy = (0.01, 0.985, "left", "top") if metric == "madds" else (0.99, 0.015, "right", "bottom")
+        # the legend outside the axes, on the right: with a dozen families it would hide points
+        legend = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                           frameon=True, framealpha=0.92, fontsize=7.5, borderaxespad=0.0)
         caption = ("Labels: α/resolution (L = V3-Large, S = V3-Small, min = minimalistic).\n"
                    "Exact counts: TF rounding, the published model's classes (TF-slim 1001).")
         if metric == "params":
