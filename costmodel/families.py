@@ -66,6 +66,21 @@ class Chart:
     params_note: str = ""            # the params chart's caption line when a point's differ
 
 
+def _known_keys(value: dict, table: str, known, where: str) -> None:
+    """Every key of a ``family`` or ``chart`` table is one of ``known``."""
+    for key in value:
+        if key not in known:
+            raise SpecError(f"unknown field (known: {', '.join(known)})", file=where,
+                            field=f"{table}.{key}")
+
+
+def _text_fields(value: dict, table: str, text_keys, where: str) -> None:
+    """The text fields of a ``family`` or ``chart`` table are text."""
+    for key in text_keys:
+        if not isinstance(value.get(key, ""), str):
+            raise SpecError("must be text", file=where, field=f"{table}.{key}")
+
+
 def parse_family(value, where: str) -> tuple[str, dict]:
     """A spec's ``family`` field: its name, and the table when the spec defines the family."""
     if isinstance(value, str):
@@ -73,15 +88,10 @@ def parse_family(value, where: str) -> tuple[str, dict]:
     if not isinstance(value, dict):
         raise SpecError("must be a family name or a table {name = ..., ...}", file=where,
                         field="family")
-    for key in value:
-        if key not in FAMILY_FIELDS:
-            raise SpecError(f"unknown field (known: {', '.join(FAMILY_FIELDS)})", file=where,
-                            field=f"family.{key}")
+    _known_keys(value, "family", FAMILY_FIELDS, where)
     if not isinstance(value.get("name"), str) or not value["name"]:
         raise SpecError("missing: a family table needs a 'name'", file=where, field="family.name")
-    for key in ("series", "short", "color"):
-        if not isinstance(value.get(key, ""), str):
-            raise SpecError("must be text", file=where, field=f"family.{key}")
+    _text_fields(value, "family", ("series", "short", "color"), where)
     for key, kind in (("alphas", (int, float)), ("resolutions", int)):
         v = value.get(key, [])
         if not isinstance(v, list) or not all(isinstance(x, kind) and not isinstance(x, bool)
@@ -95,16 +105,11 @@ def parse_chart(value, where: str) -> dict:
     if not isinstance(value, dict):
         raise SpecError("must be a table {order = ..., marker = ..., legend = ...}", file=where,
                         field="chart")
-    for key in value:
-        if key not in CHART_FIELDS:
-            raise SpecError(f"unknown field (known: {', '.join(CHART_FIELDS)})", file=where,
-                            field=f"chart.{key}")
+    _known_keys(value, "chart", CHART_FIELDS, where)
     order = value.get("order")
     if order is not None and (not isinstance(order, int) or isinstance(order, bool)):
         raise SpecError("must be a whole number", file=where, field="chart.order")
-    for key in ("marker", "legend", "label", "color", "params_note"):
-        if not isinstance(value.get(key, ""), str):
-            raise SpecError("must be text", file=where, field=f"chart.{key}")
+    _text_fields(value, "chart", ("marker", "legend", "label", "color", "params_note"), where)
     return dict(value)
 
 

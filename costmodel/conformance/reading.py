@@ -236,6 +236,15 @@ def _on_pooled(r) -> bool:
             and tuple(r.layer.get("k", ())) == (1, 1))
 
 
+def _residual(units, i: int, b) -> int:
+    """Block ``b`` ends in a residual add when the unit at ``i`` is one: marks it and
+    returns the index after the add (``i`` unchanged otherwise)."""
+    if i < len(units) and units[i].kind == "add":
+        b.residual = True
+        return i + 1
+    return i
+
+
 def architecture(costing) -> Architecture:
     """A counted model read as stem, blocks, last convolutions and head."""
     units = _units(costing)
@@ -262,9 +271,7 @@ def architecture(costing) -> Architecture:
         if u.kind == "attn":
             b = Block(attn=u)
             i += 1
-            if i < len(units) and units[i].kind == "add":
-                b.residual = True
-                i += 1
+            i = _residual(units, i, b)
             blocks.append(b)
             continue
         start = None
@@ -277,9 +284,7 @@ def architecture(costing) -> Architecture:
             # an expansion straight into its projection: ConvNext, FFN, FusedIB (k×k expansion)
             b = Block(expand=u, project=nxt, dw_start=start)
             i += 2
-            if i < len(units) and units[i].kind == "add":
-                b.residual = True
-                i += 1
+            i = _residual(units, i, b)
             blocks.append(b)
             continue
         if u.kind == "pw" and nxt is not None and nxt.kind == "dw":
@@ -302,8 +307,6 @@ def architecture(costing) -> Architecture:
         if i < len(units) and units[i].kind == "pw":
             b.project = units[i]
             i += 1
-        if i < len(units) and units[i].kind == "add":
-            b.residual = True
-            i += 1
+        i = _residual(units, i, b)
         blocks.append(b)
     return Architecture(stem, blocks, last, head, other)
